@@ -1,0 +1,60 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# cchost: gmem_pfnpool and tdi_dmabuf, out-of-tree.
+#
+#   make [KERNELRELEASE=<kver>|KDIR=<tree>]   build the modules (W=1 honoured)
+#   make install | dkms-install | dkms-remove
+#   make style | sparse                        checkpatch --strict / sparse C=2
+#   make demo | check | kunit [SUITE=..] [KERNEL_SRC=..] | bench
+#
+# KERNELRELEASE/KDIR are never guessed from the running kernel when given; by
+# default the newest installed Debian 6.1 headers are used (the host kernel of
+# the machines this is developed on cannot load modules).
+
+KERNELRELEASE ?= $(shell scripts/default-kver)
+KDIR ?= /lib/modules/$(KERNELRELEASE)/build
+KMAKE := $(MAKE) -C $(KDIR) M=$(CURDIR)
+
+all: modules
+
+modules:
+	$(KMAKE) modules
+
+module-debug:
+	$(KMAKE) modules ccflags-y+=-DDEBUG
+
+clean:
+	$(KMAKE) clean
+
+install: modules
+	$(KMAKE) modules_install
+	depmod -a $(KERNELRELEASE)
+
+dkms-install:
+	scripts/dkms.sh install $(KERNELRELEASE)
+
+dkms-remove:
+	scripts/dkms.sh remove $(KERNELRELEASE)
+
+style:
+	scripts/style.sh
+
+sparse:
+	$(KMAKE) C=2 modules
+
+deps:
+	scripts/deps.sh
+
+demo: deps
+	scripts/demo.sh
+
+check: deps
+	scripts/check.sh
+
+kunit: deps
+	scripts/kunit.sh $(if $(SUITE),--suite $(SUITE)) $(if $(KERNEL_SRC),--kernel-src $(KERNEL_SRC))
+
+bench: deps
+	scripts/bench.sh
+
+.PHONY: all modules module-debug clean install dkms-install dkms-remove style sparse deps demo check kunit bench

@@ -1,0 +1,76 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * compat.h - the one place where kernel version differences live.
+ *
+ * Force-included into every object of this project (see ../Kbuild). The
+ * CCHOST_HAVE_* flags come from feature probes of the target tree in
+ * compat/features; the code elsewhere is written against the newest
+ * upstream API and this header provides it on older kernels.
+ */
+#ifndef _CCHOST_COMPAT_H
+#define _CCHOST_COMPAT_H
+
+#include <linux/version.h>
+
+/* The single version check of the project; mirrored in dkms.conf. */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#error "cchost requires Linux 6.1 or newer"
+#endif
+
+#include <linux/module.h>
+#include <linux/mm.h>
+
+#ifndef CCHOST_HAVE_MODULE_IMPORT_NS_STRING
+/* Before 6.13 the namespace was a bare token; accept the upstream string form. */
+#undef MODULE_IMPORT_NS
+#define MODULE_IMPORT_NS(ns) MODULE_INFO(import_ns, ns)
+#endif
+
+#ifndef CCHOST_HAVE_VM_FLAGS_SET
+static inline void vm_flags_set(struct vm_area_struct *vma, unsigned long flags)
+{
+	vma->vm_flags |= flags;
+}
+
+static inline void vm_flags_clear(struct vm_area_struct *vma, unsigned long flags)
+{
+	vma->vm_flags &= ~flags;
+}
+#endif
+
+#ifndef CCHOST_HAVE_DMA_BUF_INVALIDATE_MAPPINGS
+#include <linux/dma-buf.h>
+/* Renamed upstream; same contract: caller holds the reservation lock. */
+static inline void dma_buf_invalidate_mappings(struct dma_buf *dmabuf)
+{
+	dma_buf_move_notify(dmabuf);
+}
+#endif
+
+#ifdef CCHOST_HAVE_PFN_T
+#include <linux/pfn_t.h>
+#include <linux/huge_mm.h>
+/*
+ * Upstream dropped pfn_t (6.17); the insert helpers take a raw pfn there.
+ * On older kernels wrap them so the callers read like upstream.
+ */
+static inline vm_fault_t cchost_vmf_insert_pfn_pmd(struct vm_fault *vmf,
+						   unsigned long pfn, bool write)
+{
+	return vmf_insert_pfn_pmd(vmf, pfn_to_pfn_t(pfn), write);
+}
+
+static inline vm_fault_t cchost_vmf_insert_pfn_pud(struct vm_fault *vmf,
+						   unsigned long pfn, bool write)
+{
+	return vmf_insert_pfn_pud(vmf, pfn_to_pfn_t(pfn), write);
+}
+#define vmf_insert_pfn_pmd cchost_vmf_insert_pfn_pmd
+#define vmf_insert_pfn_pud cchost_vmf_insert_pfn_pud
+#endif
+
+/* -- gmem_pfnpool: add fallbacks below, each keyed by a CCHOST_HAVE_* flag -- */
+
+/* -- tdi_dmabuf: add fallbacks below, each keyed by a CCHOST_HAVE_* flag -- */
+
+#endif /* _CCHOST_COMPAT_H */
