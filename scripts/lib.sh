@@ -1,0 +1,32 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Common helpers for the project's scripts. Source it; do not run it.
+#
+#   CCHOST_CACHE   caches outside the checkout (chroots, kernel trees, images)
+#   CCHOST_RESULTS file where check steps record one line per result
+#
+# Results: every step records "PASS <name>" or "FAIL <name>" lines through
+# result_pass/result_fail; scripts/check.sh sums them into the final
+# "N passed, N failed" line.
+
+CCHOST_ROOT=${CCHOST_ROOT:-$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}
+CCHOST_CACHE=${CCHOST_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/cchost}
+CCHOST_RESULTS=${CCHOST_RESULTS:-$CCHOST_CACHE/results.txt}
+export CCHOST_ROOT CCHOST_CACHE CCHOST_RESULTS
+mkdir -p "$CCHOST_CACHE"
+
+log()  { printf '[cchost] %s\n' "$*" >&2; }
+die()  { printf '[cchost] error: %s\n' "$*" >&2; exit 1; }
+
+result_pass() { printf 'PASS %s\n' "$*" >> "$CCHOST_RESULTS"; printf '  ok    %s\n' "$*"; }
+result_fail() { printf 'FAIL %s\n' "$*" >> "$CCHOST_RESULTS"; printf '  FAIL  %s\n' "$*"; }
+
+# Debian mirror URI as configured on this host (deb822 or one-line format).
+debian_mirror() {
+	local m
+	m=$(grep -hs '^URIs:' /etc/apt/sources.list.d/*.sources | awk '{print $2}' | grep -v security | head -n1)
+	[ -n "$m" ] || m=$(grep -hs '^deb ' /etc/apt/sources.list /etc/apt/sources.list.d/*.list |
+			   awk '$2 ~ /debian\/?$/ {print $2; exit}')
+	echo "${m:-http://deb.debian.org/debian}"
+}
