@@ -1,0 +1,105 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Run the in-guest tests: for each guest kernel of the matrix (or the one
+# given), build the modules, pack an initramfs with them and the test
+# programs of tests/guest/<suite>/, boot it once in QEMU and report one
+# result per TAP test point, plus one for a clean console.
+#
+#   scripts/guest-tests.sh [--kernel KVER] [--suite PAT[,PAT]] [--moddir DIR]
+#                          [--tests DIR] [--name LABEL] [--append ARGS]
+#
+#   --kernel KVER  only this kernel (default: every kernel of kernel_guest_list)
+#   --suite PAT    run only matching suites or suite/test names (shell patterns)
+#   --moddir DIR   use the prebuilt .ko files under DIR instead of building
+#   --tests DIR    take the suites from DIR instead of tests/guest (repeatable)
+#   --name LABEL   label of the results (default: the kernel release)
+#   --append ARGS  extra guest kernel command line
+#
+# Exit status: 0 when every result passed. Logs: $CCHOST_CACHE/logs/.
+
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=kernels.sh
+. "$CCHOST_ROOT/scripts/kernels.sh"
+# shellcheck source=qemu.sh
+. "$CCHOST_ROOT/scripts/qemu.sh"
+
+kernels=
+suite=
+moddir=
+tests=()
+label=
+append=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--kernel) kernels=$2; shift 2 ;;
+	--suite) suite=$2; shift 2 ;;
+	--moddir) moddir=$2; shift 2 ;;
+	--tests) tests+=("$2"); shift 2 ;;
+	--name) label=$2; shift 2 ;;
+	--append) append=$2; shift 2 ;;
+	-h|--help) sed -n '3,20p' "$0"; exit 0 ;;
+	*) die "unknown argument: $1" ;;
+	esac
+done
+[ ${#tests[@]} -gt 0 ] || tests=("$CCHOST_ROOT/tests/guest")
+[ -n "$kernels" ] || kernels=$(kernel_guest_list)
+
+rc=0
+qemu_build_tools "$CCHOST_CACHE/tools" || { result_fail "guest: build modload"; exit 1; }
+
+bindir=$CCHOST_CACHE/guest-bin/${label:-default}
+if failed=$(qemu_build_tests "$bindir" "${tests[@]}"); then
+	result_pass "guest: build in-guest test programs"
+else
+	for t in $failed; do
+		result_fail "guest: build in-guest test $t"
+	done
+	rc=1
+fi
+
+for kver in $kernels; do
+	name=${label:-$kver}
+	log "guest $name: preparing kernel $kver"
+	if ! kernel_prepare "$kver"; then
+		result_fail "guest $name: prepare kernel $kver"
+		rc=1
+		continue
+	fi
+	kodir=$moddir
+	if [ -z "$kodir" ]; then
+		kodir=$CCHOST_CACHE/build/$kver
+		if ! kernel_build "$kver" "$kodir" > "$CCHOST_CACHE/build-$kver.log" 2>&1; then
+			cat "$CCHOST_CACHE/build-$kver.log"
+			result_fail "guest $name: build modules for $kver"
+			rc=1
+			continue
+		fi
+	fi
+
+	initrd=$CCHOST_CACHE/guest/$name/initramfs.cpio.gz
+	logf=$CCHOST_CACHE/logs/guest-$name.log
+	if ! qemu_initramfs "$kver" "$kodir" "$bindir" "$initrd"; then
+		result_fail "guest $name: initramfs"
+		rc=1
+		continue
+	fi
+
+	log "guest $name: booting $kver (console: $logf)"
+	start=$(date +%s)
+	qemu_boot "$kver" "$initrd" "$logf" ${suite:+cchost.tests=$suite} $append
+	qrc=$?
+	log "guest $name: boot and tests took $(($(date +%s) - start)) s (qemu status $qrc)"
+	[ "$qrc" -eq 124 ] && log "guest $name: QEMU killed after ${CCHOST_QEMU_TIMEOUT:-1500} s"
+
+	qemu_collect "$name" "$logf" || rc=1
+	if qemu_scan_log "$logf"; then
+		result_pass "guest $name: console free of kernel warnings"
+	else
+		result_fail "guest $name: console free of kernel warnings"
+		rc=1
+	fi
+done
+exit $rc

@@ -1,0 +1,295 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# QEMU guest harness. Source it (after lib.sh and kernels.sh). Functions:
+#
+#   qemu_build_tools OUT                  build modload into OUT/ (dynamic, libkmod)
+#   qemu_build_tests OUT SRCDIR...        compile each SRCDIR/<suite>/*.c -static and copy
+#                                         *.sh into OUT/<suite>/; prints failures
+#   qemu_initramfs KVER KODIR TESTS OUT [DEMO]
+#                                         initramfs for KVER: busybox, modload + its
+#                                         libraries, the kernel's vfio modules and the
+#                                         dependencies of ours, every .ko under KODIR
+#                                         in lib/modules/KVER/extra/, TESTS (output of
+#                                         qemu_build_tests) under /tests, DEMO scripts
+#                                         under /demo, tests/guest/runner/init as /init
+#   qemu_boot KVER INITRD LOG [APPEND...] boot under timeout, console to LOG (and to
+#                                         stdout if CCHOST_QEMU_ECHO=1); returns
+#                                         QEMU's (or timeout's) status
+#   qemu_scan_log LOG                     print kernel splats found in LOG with context;
+#                                         returns 1 if there is any
+#   qemu_collect KVER LOG                 turn the runner's markers and TAP lines into
+#                                         result_pass/result_fail lines; returns 1 on
+#                                         any failure
+#
+# Guest contract (see tests/guest/runner/init): one boot runs every test, each
+# between "@@cchost begin <suite>/<test>" and "@@cchost end <suite>/<test> <status>"
+# lines, then prints "@@cchost done" and powers off.
+#
+# Tunables (environment):
+#   CCHOST_QEMU_TIMEOUT   seconds before the whole guest is killed (default 1500)
+#   CCHOST_TEST_TIMEOUT   per-test timeout inside the guest (default 300)
+#   CCHOST_QEMU_MEM       guest memory (default 6G; the reserved ranges need > 5G)
+#   CCHOST_QEMU_APPEND    extra kernel command line
+
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+# The two ranges the guest kernel keeps out of System RAM (memmap=SIZE$START):
+# 1 GiB at 4 GiB + 1 GiB (1 GiB aligned, for huge mappings) and 64 MiB beyond.
+QEMU_RESERVED_MEMMAP='memmap=1G$0x140000000 memmap=64M$0x1a0000000'
+
+# Kernel modules of the guest kernel every boot carries (missing ones, e.g.
+# iommufd before 6.2, are skipped).
+QEMU_KERNEL_MODULES="vfio vfio_iommu_type1 vfio-pci-core vfio-pci iommufd"
+
+qemu_build_tools() {
+	local out=$1
+
+	mkdir -p "$out"
+	make -s -C "$CCHOST_ROOT/tools/modload" OUT="$out" "$out/modload"
+}
+
+# Build the in-guest programs of each suite directory under the given roots.
+qemu_build_tests() {
+	local out=$1 root suite src name rc=0
+	shift
+
+	rm -rf "$out" && mkdir -p "$out"
+	for root in "$@"; do
+		for suite in "$root"/*/; do
+			suite=${suite%/}
+			case ${suite##*/} in lib|runner|demo|bin) continue ;; esac
+			mkdir -p "$out/${suite##*/}"
+			for src in "$suite"/*.c "$suite"/*.sh; do
+				[ -e "$src" ] || continue
+				name=${src##*/}
+				case $name in
+				*.c)
+					if ! gcc -static -O2 -Wall -I "$CCHOST_ROOT/include/uapi" \
+					     -I "$CCHOST_ROOT/tests/guest/lib" -o "$out/${suite##*/}/${name%.c}" \
+					     "$src" -lpthread; then
+						echo "${suite##*/}/${name%.c}"
+						rc=1
+					fi
+					;;
+				*.sh)
+					install -m 0755 "$src" "$out/${suite##*/}/$name"
+					;;
+				esac
+			done
+		done
+	done
+	return $rc
+}
+
+# Copy a dynamic executable and its shared libraries (per ldd) under ROOT.
+_qemu_copy_dynamic() {
+	local root=$1 exe=$2 dest=$3 lib
+
+	install -D -m 0755 "$exe" "$root/$dest"
+	for lib in $(ldd "$exe" | awk '/=>/ { print $3 } /^[[:space:]]*\// { print $1 }'); do
+		[ -e "$lib" ] || continue
+		mkdir -p "$root/$(dirname "$lib")"
+		cp -L "$lib" "$root/$lib"
+	done
+}
+
+# Print the paths (relative to the module root) of the kernel modules needed
+# for the given module names, dependencies first.
+_qemu_kernel_deps() {
+	local modroot=$1 kver=$2 m
+	shift 2
+
+	for m in "$@"; do
+		modprobe -d "$modroot" -S "$kver" --show-depends "$m" 2>/dev/null |
+			awk '$1 == "insmod" { print $2 }'
+	done | awk '!seen[$0]++'
+}
+
+qemu_initramfs() {
+	local kver=$1 kodir=$2 tests=$3 out=$4 demo=${5:-}
+	local root modroot mdir ko deps p
+
+	root=$(mktemp -d "$CCHOST_CACHE/initramfs.XXXXXX")
+	modroot=$(kernel_moddir "$kver")
+	mdir=$root/lib/modules/$kver
+	[ -d "$modroot/lib/modules/$kver" ] || { log "no modules for $kver under $modroot"; return 1; }
+
+	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,lib64} "$mdir/extra"
+
+	# busybox and its applets as symlinks
+	install -m 0755 /bin/busybox "$root/bin/busybox"
+	for p in $(/bin/busybox --list-full); do
+		[ -e "$root/$p" ] || ln -s /bin/busybox "$root/$p"
+	done
+
+	# modload and the shared libraries it needs
+	_qemu_copy_dynamic "$root" "$CCHOST_CACHE/tools/modload" /sbin/modload || return 1
+
+	# our modules (and test helper modules) under extra/
+	while IFS= read -r -d '' ko; do
+		cp "$ko" "$mdir/extra/"
+	done < <(find "$kodir" \( -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' \) -print0)
+	# the kernel's modules we need: vfio and whatever ours depend on
+	deps=$(for ko in "$mdir"/extra/*; do
+		       [ -e "$ko" ] && modinfo -F depends "$ko" | tr ',' '\n'
+	       done | sort -u)
+	for p in $(_qemu_kernel_deps "$modroot" "$kver" $QEMU_KERNEL_MODULES $deps); do
+		p=${p#"$modroot"}
+		p=/${p#/}
+		install -D -m 0644 "$modroot/$p" "$root/$p"
+	done
+	for p in modules.order modules.builtin modules.builtin.modinfo; do
+		[ -e "$modroot/lib/modules/$kver/$p" ] && cp "$modroot/lib/modules/$kver/$p" "$mdir/"
+	done
+	depmod -b "$root" "$kver" || return 1
+
+	# tests, demo scripts, runner
+	mkdir -p "$root/tests"
+	[ -n "$tests" ] && [ -d "$tests" ] && cp -a "$tests"/. "$root/tests/"
+	if [ -n "$demo" ] && [ -d "$demo" ]; then
+		mkdir -p "$root/demo"
+		cp "$demo"/*.sh "$root/demo/" 2>/dev/null
+	fi
+	install -m 0755 "$CCHOST_ROOT/tests/guest/runner/init" "$root/init"
+	install -D -m 0644 "$CCHOST_ROOT/tests/guest/runner/tap.sh" "$root/lib/cchost/tap.sh"
+
+	mkdir -p "$(dirname "$out")"
+	(cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) > "$out.tmp" &&
+		mv "$out.tmp" "$out"
+	rm -rf "$root"
+	[ -s "$out" ]
+}
+
+qemu_boot() {
+	local kver=$1 initrd=$2 logf=$3 image rc
+	shift 3
+
+	image=$(kernel_image "$kver")
+	[ -r "$image" ] || { log "no kernel image for $kver ($image)"; return 1; }
+	mkdir -p "$(dirname "$logf")"
+	# shellcheck disable=SC2086
+	set -- timeout --foreground -k 10 "${CCHOST_QEMU_TIMEOUT:-1500}" \
+		qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 \
+		-m "${CCHOST_QEMU_MEM:-6G}" -nographic -no-reboot -net none \
+		-device intel-iommu,intremap=off -device edu \
+		-kernel "$image" -initrd "$initrd" \
+		-append "console=ttyS0 panic=-1 loglevel=5 $QEMU_RESERVED_MEMMAP intel_iommu=on cchost.timeout=${CCHOST_TEST_TIMEOUT:-300} $* ${CCHOST_QEMU_APPEND:-}"
+	if [ "${CCHOST_QEMU_ECHO:-0}" = 1 ]; then
+		"$@" < /dev/null 2>&1 | tr -d '\r' | tee "$logf"
+		rc=${PIPESTATUS[0]}
+	else
+		"$@" < /dev/null 2>&1 | tr -d '\r' > "$logf"
+		rc=${PIPESTATUS[0]}
+	fi
+	return "$rc"
+}
+
+# Kernel reports that fail a boot (extended regexps). Only kernel lines count:
+# they carry the printk timestamp (CONFIG_PRINTK_TIME, set in every Debian
+# kernel), so a test printing "WARNING:" itself does not trip the scanner.
+QEMU_SPLAT_RE='Oops|BUG:|WARNING:|Kernel panic|general protection fault|'\
+'possible circular locking|inconsistent lock state|suspicious RCU usage|'\
+'INFO: task .* blocked|possible recursive locking|held lock freed|'\
+'hung_task|possible irq lock inversion|bad unlock balance|'\
+'lock held when returning to user space|sleeping function called from invalid context|'\
+'KASAN:|UBSAN:|kmemleak: [0-9]+ new suspected|unreferenced object|'\
+'Call Trace:|list_add corruption|list_del corruption|refcount_t:|'\
+'kernel BUG at|RIP: [0-9a-f]{4}:|stack-protector|double fault|'\
+'rcu_sched detected stall|rcu_preempt detected stall|soft lockup|hard LOCKUP'
+QEMU_KMSG_RE='\[ *[0-9]+\.[0-9]+\] '
+
+qemu_scan_log() {
+	local logf=$1 re
+
+	re="$QEMU_KMSG_RE.*($QEMU_SPLAT_RE)"
+	if grep -aEq "$re" "$logf"; then
+		echo "kernel reports on the console ($logf):"
+		grep -anE -B 3 -A 15 "$re" "$logf" | head -n 300 | sed 's/^/    /'
+		return 1
+	fi
+	return 0
+}
+
+# Collect the results of one boot. Test output lines are TAP; a test passes
+# only if it printed at least one test point, none failed, the plan (if any)
+# matches and its exit status is 0.
+qemu_collect() {
+	local kver=$1 logf=$2 tmp line rc=0
+
+	tmp=$(mktemp)
+	awk -v kver="$kver" '
+	function flush(status,   name) {
+		if (cur == "")
+			return
+		name = "guest " kver " " cur
+		if (status == "")
+			print "FAIL\t" name ": no end marker (guest crashed, hung or timed out)"
+		else if (status == "timeout")
+			print "FAIL\t" name ": timed out"
+		else if (npoints == 0)
+			print "FAIL\t" name ": no TAP test points (exit status " status ")"
+		else if (status != 0 && nfail == 0)
+			print "FAIL\t" name ": exit status " status " without a failing test point"
+		else if (plan != "" && plan != npoints)
+			print "FAIL\t" name ": plan 1.." plan " but " npoints " test points"
+		else if (nfail > 0 && status == 0)
+			print "FAIL\t" name ": failing test points but exit status 0"
+		cur = ""
+	}
+	/^@@cchost begin / {
+		flush("")
+		cur = $3; npoints = 0; nfail = 0; plan = ""
+		next
+	}
+	/^@@cchost end / {
+		if ($3 == cur)
+			flush($4)
+		next
+	}
+	/^@@cchost unload-failed / {
+		print "FAIL\tguest " kver " " $3 ": module " $4 " could not be unloaded after the test"
+		next
+	}
+	/^@@cchost leftover / {
+		print "NOTE\tguest " kver " " $3 ": left " $4 " loaded (unloaded by the runner)"
+		next
+	}
+	/^@@cchost kmemleak / {
+		print "FAIL\tguest " kver " kmemleak: " substr($0, 19)
+		next
+	}
+	/^@@cchost done/ { flush(""); done = 1; next }
+	cur != "" && /^(not )?ok [0-9]+/ {
+		line = $0
+		isnot = (line ~ /^not /)
+		sub(/^(not )?ok [0-9]+ *(- )?/, "", line)
+		npoints++
+		skip = (line ~ /# *[Ss][Kk][Ii][Pp]/)
+		if (isnot && line !~ /# *TODO/) {
+			nfail++
+			print "FAIL\tguest " kver " " cur ": " line
+		} else {
+			print (skip ? "SKIP" : "PASS") "\tguest " kver " " cur ": " line
+		}
+		next
+	}
+	cur != "" && /^1\.\.[0-9]+/ { plan = substr($1, 4); next }
+	END {
+		flush("")
+		if (!done)
+			print "FAIL\tguest " kver " runner: did not finish (no done marker)"
+	}' "$logf" > "$tmp"
+
+	while IFS=$'\t' read -r kind line; do
+		case $kind in
+		PASS) result_pass "$line" ;;
+		SKIP) printf '  skip  %s\n' "$line" ;;
+		NOTE) printf '  note  %s\n' "$line" ;;
+		FAIL) result_fail "$line"; rc=1 ;;
+		esac
+	done < "$tmp"
+	rm -f "$tmp"
+	return $rc
+}
