@@ -1,0 +1,162 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Self-tests of the test harness: prove that the things meant to fail a run
+# do fail it. Results go to $CCHOST_RESULTS as "harness self-test: ..." lines;
+# the deliberate failures themselves are recorded in a scratch file only.
+#
+#   tests/harness/selftest.sh [--no-guest] [--no-kunit] [--kernel KVER]
+#
+# 1. offline: the console scanner and the TAP collector on canned logs;
+# 2. one guest boot (6.1) of tests/harness/guest/ with the cchost_splat module
+#    (tests/harness/splat/, WARNs on load): a failing test point, a non-zero
+#    exit, a hung test and a kernel warning must each be reported as a FAIL,
+#    while the passing test points still count as passed;
+# 3. KUnit: a deliberately failing case (cchost_harness_kunit.fail=1) must
+#    make scripts/kunit.sh fail (it runs with --expect-fail).
+
+set -u
+# shellcheck source=../../scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+# shellcheck source=../../scripts/kernels.sh
+. "$CCHOST_ROOT/scripts/kernels.sh"
+# shellcheck source=../../scripts/qemu.sh
+. "$CCHOST_ROOT/scripts/qemu.sh"
+
+guest=1
+kunit=1
+kver=
+while [ $# -gt 0 ]; do
+	case $1 in
+	--no-guest) guest=0; shift ;;
+	--no-kunit) kunit=0; shift ;;
+	--kernel) kver=$2; shift 2 ;;
+	*) die "unknown argument: $1" ;;
+	esac
+done
+[ -n "$kver" ] || kver=$("$CCHOST_ROOT/scripts/default-kver")
+
+results=$CCHOST_RESULTS
+scratch=$(mktemp -d "$CCHOST_CACHE/selftest.XXXXXX")
+trap 'rm -rf "$scratch"' EXIT
+rc=0
+
+# expect DESCRIPTION CMD...: one harness result for the status of CMD.
+expect() {
+	local desc=$1
+	shift
+	if "$@"; then
+		CCHOST_RESULTS=$results result_pass "harness self-test: $desc"
+	else
+		CCHOST_RESULTS=$results result_fail "harness self-test: $desc"
+		rc=1
+	fi
+}
+
+# --- 1. offline: scanner and collector ---------------------------------------
+
+ts='[    4.123456]'
+printf '%s\n' "$ts Linux version 6.1.0" "@@cchost begin s/t" "WARNING: printed by a test" \
+	"ok 1 - fine" "1..1" "@@cchost end s/t 0" "@@cchost done" > "$scratch/clean.log"
+expect "scanner ignores test output and a clean boot" qemu_scan_log "$scratch/clean.log"
+
+for splat in "WARNING: CPU: 1 PID: 87 at lib/foo.c:12 foo+0x1/0x2" \
+	     "BUG: kernel NULL pointer dereference, address: 0000000000000008" \
+	     "WARNING: possible circular locking dependency detected" \
+	     "WARNING: suspicious RCU usage" \
+	     "BUG: KASAN: slab-use-after-free in gmem_pfnpool_free+0x1/0x2" \
+	     "UBSAN: shift-out-of-bounds in modules/x.c:1:2" \
+	     "INFO: task modload:77 blocked for more than 120 seconds." \
+	     "Kernel panic - not syncing: Fatal exception" \
+	     "general protection fault, probably for non-canonical address" \
+	     "kmemleak: 2 new suspected memory leaks (see /sys/kernel/debug/kmemleak)"; do
+	printf '%s\n' "$ts Linux" "$ts $splat" "@@cchost done" > "$scratch/splat.log"
+	expect "scanner flags '${splat:0:40}'" \
+		eval '! qemu_scan_log "$scratch/splat.log" > /dev/null'
+done
+
+# collector: a failing point, a crash (no end marker), an empty test
+cat > "$scratch/tap.log" <<'EOF'
+@@cchost begin s/a
+ok 1 - first
+not ok 2 - second
+1..2
+@@cchost end s/a 1
+@@cchost begin s/b
+ok 1 - before crash
+@@cchost begin s/c
+@@cchost end s/c 0
+@@cchost begin s/d
+ok 1 - one
+1..3
+@@cchost end s/d 0
+@@cchost done
+EOF
+CCHOST_RESULTS=$scratch/tap.res qemu_collect k "$scratch/tap.log" > /dev/null
+expect "collector: failing TAP point is a FAIL" grep -qx 'FAIL guest k s/a: second' "$scratch/tap.res"
+expect "collector: passing TAP point is a PASS" grep -qx 'PASS guest k s/a: first' "$scratch/tap.res"
+expect "collector: missing end marker is a FAIL" grep -q '^FAIL guest k s/b: no end marker' "$scratch/tap.res"
+expect "collector: test without TAP points is a FAIL" grep -q '^FAIL guest k s/c: no TAP test points' "$scratch/tap.res"
+expect "collector: plan mismatch is a FAIL" grep -q '^FAIL guest k s/d: plan 1..3 but 1' "$scratch/tap.res"
+printf '@@cchost begin s/a\nok 1 - x\n' > "$scratch/nodone.log"
+CCHOST_RESULTS=$scratch/nodone.res qemu_collect k "$scratch/nodone.log" > /dev/null
+expect "collector: guest that never finished is a FAIL" grep -q '^FAIL guest k runner: did not finish' "$scratch/nodone.res"
+
+# --- 2. one guest boot: failing test, bad exit, hang, kernel splat -------------
+
+if [ $guest = 1 ]; then
+	splat=$scratch/splat
+	cp -r "$CCHOST_ROOT/tests/harness/splat" "$splat"
+	if ! make -s -C "/lib/modules/$kver/build" M="$splat" modules > "$scratch/splat-build.log" 2>&1; then
+		cat "$scratch/splat-build.log"
+		CCHOST_RESULTS=$results result_fail "harness self-test: build tests/harness/splat for $kver"
+		rc=1
+	else
+		guestres=$scratch/guest.res
+		CCHOST_RESULTS=$guestres CCHOST_TEST_TIMEOUT=15 \
+			"$CCHOST_ROOT/scripts/guest-tests.sh" --kernel "$kver" --name "harness-$kver" \
+			--tests "$CCHOST_ROOT/tests/harness/guest" --moddir "$splat" > "$scratch/guest.out" 2>&1
+		grc=$?
+		rc_before=$rc
+		logf=$CCHOST_CACHE/logs/guest-harness-$kver.log
+		g="guest harness-$kver harness"
+		expect "guest run with failing tests exits non-zero" [ $grc -ne 0 ]
+		expect "failing guest test detected" \
+			grep -qx "FAIL $g/10-fail: harness: a deliberately failing test point" "$guestres"
+		expect "passing points of a failing test still pass" \
+			grep -qx "PASS $g/10-fail: harness: a passing test point" "$guestres"
+		expect "non-zero exit without a failing point detected" \
+			grep -qx "FAIL $g/20-badexit: exit status 3 without a failing test point" "$guestres"
+		expect "hung guest test killed and reported as timed out" \
+			grep -qx "FAIL $g/30-hang: timed out" "$guestres"
+		expect "passing C test program reported as passed" \
+			grep -qx "PASS $g/50-pass: harness: CCHOST_KVER is set" "$guestres"
+		expect "kernel splat detected although its test passed" \
+			eval 'grep -qx "PASS $g/40-splat: harness: cchost_splat loaded" "$guestres" &&
+			      grep -qx "FAIL guest harness-$kver: console free of kernel warnings" "$guestres" &&
+			      grep -q "cchost_splat: deliberate warning" "$logf"'
+		expect "runner unloads a module a test left loaded" \
+			eval 'grep -q "^@@cchost leftover harness/40-splat cchost_splat" "$logf" &&
+			      ! grep -q "^@@cchost unload-failed" "$logf"'
+		# The guest's own report only matters when an expectation failed.
+		[ $rc = "$rc_before" ] || sed 's/^/    /' "$scratch/guest.out"
+	fi
+fi
+
+# --- 3. KUnit: a deliberately failing case must fail the run -------------------
+
+if [ $kunit = 1 ]; then
+	if [ -x "$CCHOST_ROOT/scripts/kunit.sh" ]; then
+		CCHOST_RESULTS=$scratch/kunit.res "$CCHOST_ROOT/scripts/kunit.sh" \
+			--suite 'cchost_harness*' --arch uml \
+			--kernel-args cchost_harness_kunit.fail=1 --expect-fail > "$scratch/kunit.out" 2>&1
+		krc=$?
+		tail -n 30 "$scratch/kunit.out" | sed 's/^/    /'
+		expect "failing KUnit case detected" [ $krc -eq 0 ]
+	else
+		CCHOST_RESULTS=$results result_fail "harness self-test: failing KUnit case detected (scripts/kunit.sh missing)"
+		rc=1
+	fi
+fi
+
+exit $rc
