@@ -11,8 +11,9 @@
 #                                         libraries, the kernel's vfio modules and the
 #                                         dependencies of ours, every .ko under KODIR
 #                                         in lib/modules/KVER/extra/, TESTS (output of
-#                                         qemu_build_tests) under /tests, DEMO scripts
-#                                         under /demo, tests/guest/runner/init as /init
+#                                         qemu_build_tests) under /tests, tests/guest/
+#                                         runner/init as /init; with DEMO (a directory,
+#                                         may be missing) the demo scripts under /demo
 #   qemu_boot KVER INITRD LOG [APPEND...] boot under timeout, console to LOG (and to
 #                                         stdout if CCHOST_QEMU_ECHO=1); returns
 #                                         QEMU's (or timeout's) status
@@ -148,9 +149,15 @@ qemu_initramfs() {
 	# tests, demo scripts, runner
 	mkdir -p "$root/tests"
 	[ -n "$tests" ] && [ -d "$tests" ] && cp -a "$tests"/. "$root/tests/"
-	if [ -n "$demo" ] && [ -d "$demo" ]; then
+	if [ -n "$demo" ]; then
+		# demo mode: the platform tour, then DEMO/*.sh or the fallback
 		mkdir -p "$root/demo"
-		cp "$demo"/*.sh "$root/demo/" 2>/dev/null
+		install -m 0755 "$CCHOST_ROOT/tests/guest/runner/demo-platform.sh" "$root/demo/00-platform.sh"
+		if compgen -G "$demo/*.sh" > /dev/null; then
+			install -m 0755 "$demo"/*.sh "$root/demo/"
+		else
+			install -m 0755 "$CCHOST_ROOT/tests/guest/runner/demo-modules.sh" "$root/demo/50-modules.sh"
+		fi
 	fi
 	install -m 0755 "$CCHOST_ROOT/tests/guest/runner/init" "$root/init"
 	install -D -m 0644 "$CCHOST_ROOT/tests/guest/runner/tap.sh" "$root/lib/cchost/tap.sh"

@@ -41,7 +41,7 @@ static void usage(FILE *out)
 static void log_fn(void *data, int priority, const char *file, int line,
 		   const char *fn, const char *format, va_list args)
 {
-	/* libkmod logs at LOG_ERR and below unless -v raises the priority. */
+	/* libkmod's own errors (LOG_ERR and worse), with our prefix. */
 	fprintf(stderr, "modload: ");
 	vfprintf(stderr, format, args);
 }
@@ -223,8 +223,6 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	kmod_set_log_fn(ctx, log_fn, NULL);
-	if (verbose)
-		kmod_set_log_priority(ctx, 6);	/* LOG_INFO */
 
 	err = kmod_load_resources(ctx);
 	if (err < 0) {

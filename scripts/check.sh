@@ -1,0 +1,122 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# make check: every test of the project, in order. A failing step does not
+# stop the later ones. Each step records PASS/FAIL lines in $CCHOST_RESULTS
+# (reset here); the last line printed is exactly "N passed, N failed" and the
+# exit status is non-zero if anything failed.
+#
+#   deps         scripts/deps.sh (run by make before this script)
+#   build        scripts/build-matrix.sh: both modules, W=1, every kernel
+#   style        scripts/style.sh: checkpatch --strict, uapi layout
+#   kunit        scripts/kunit.sh: the KUnit suites through kunit.py, all arches
+#   guest        scripts/guest-tests.sh: in-guest tests, one boot per kernel
+#   dkms         scripts/dkms.sh test on 6.1, the DKMS-built modules booted,
+#                then scripts/dkms.sh clean-check
+#   harness      tests/harness/selftest.sh: failures are caught
+#
+# CHECK_STEPS="build guest" limits the run to the named steps.
+
+set -u
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+: > "$CCHOST_RESULTS"
+cd "$CCHOST_ROOT" || exit 1
+
+steps=${CHECK_STEPS:-deps build style kunit guest dkms harness}
+timings=()
+total_start=$(date +%s)
+
+nfail() { grep -c '^FAIL ' "$CCHOST_RESULTS"; }
+nlines() { grep -c -E '^(PASS|FAIL) ' "$CCHOST_RESULTS"; }
+
+# run_step NAME CMD...: run CMD, time it, make sure its failure is counted.
+run_step() {
+	local name=$1 start fail0 lines0 rc
+	shift
+	printf '\n===== %s: %s =====\n' "$name" "$*"
+	start=$(date +%s)
+	fail0=$(nfail)
+	lines0=$(nlines)
+	"$@"
+	rc=$?
+	if [ $rc -ne 0 ] && [ "$(nfail)" -eq "$fail0" ]; then
+		result_fail "$name: $* exited with status $rc"
+	elif [ $rc -eq 0 ] && [ "$(nlines)" -eq "$lines0" ]; then
+		result_pass "$name: $*"
+	fi
+	timings+=("$(printf '%-8s %5d s  %s' "$name" $(($(date +%s) - start)) \
+		"$([ $rc -eq 0 ] && echo ok || echo "FAILED (status $rc)")")")
+}
+
+# A step whose script is not there yet is a failure, not a silent skip.
+script_step() {
+	local name=$1 script=$2
+	shift 2
+	if [ ! -x "$CCHOST_ROOT/$script" ]; then
+		printf '\n===== %s =====\n' "$name"
+		result_fail "$name: $script is missing"
+		timings+=("$(printf '%-8s %5d s  %s' "$name" 0 "MISSING")")
+		return
+	fi
+	run_step "$name" "$script" "$@"
+}
+
+# DKMS: install for 6.1 through dkms, boot the modules dkms built and run the
+# smoke suite with them, then remove and check that nothing is left behind.
+dkms_test() {
+	local kver dir ko rc=0
+
+	kver=$("$CCHOST_ROOT/scripts/default-kver")
+	scripts/dkms.sh test "$kver" || rc=1
+	dir=/lib/modules/$kver/updates/dkms
+	ko=$(mktemp -d "$CCHOST_CACHE/dkms-ko.XXXXXX")
+	find "$dir" \( -name 'gmem_pfnpool.ko*' -o -name 'tdi_dmabuf.ko*' \) -exec cp {} "$ko/" \; 2>/dev/null
+	if [ "$(find "$ko" -name '*.ko*' | wc -l)" -ne 2 ]; then
+		result_fail "dkms: gmem_pfnpool and tdi_dmabuf installed under $dir"
+		rc=1
+	else
+		result_pass "dkms: gmem_pfnpool and tdi_dmabuf installed under $dir"
+		scripts/guest-tests.sh --kernel "$kver" --moddir "$ko" --suite smoke \
+			--name "dkms-$kver" || rc=1
+	fi
+	rm -rf "$ko"
+	scripts/dkms.sh clean-check "$kver" || rc=1
+	return $rc
+}
+
+for step in $steps; do
+	case $step in
+	deps)
+		# make runs deps.sh before this script; run it when called directly.
+		if [ -n "${MAKELEVEL:-}" ]; then
+			timings+=("$(printf '%-8s %5s    %s' deps - "run by make")")
+		else
+			script_step deps scripts/deps.sh
+		fi
+		;;
+	build) script_step build scripts/build-matrix.sh ;;
+	style) script_step style scripts/style.sh ;;
+	kunit) script_step kunit scripts/kunit.sh ;;
+	guest) script_step guest scripts/guest-tests.sh ;;
+	dkms)
+		if [ -x scripts/dkms.sh ]; then
+			run_step dkms dkms_test
+		else
+			script_step dkms scripts/dkms.sh
+		fi
+		;;
+	harness) script_step harness tests/harness/selftest.sh ;;
+	*) result_fail "unknown check step: $step" ;;
+	esac
+done
+
+printf '\n===== summary =====\n'
+grep '^FAIL ' "$CCHOST_RESULTS" | sed 's/^/  /'
+printf '%s\n' "${timings[@]}"
+printf 'total    %5d s\n' $(($(date +%s) - total_start))
+passed=$(grep -c '^PASS ' "$CCHOST_RESULTS")
+failed=$(grep -c '^FAIL ' "$CCHOST_RESULTS")
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
