@@ -45,7 +45,12 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ ${#tests[@]} -gt 0 ] || tests=("$CCHOST_ROOT/tests/guest")
-[ -n "$kernels" ] || kernels=$(kernel_guest_list)
+if [ -z "$kernels" ]; then
+	kernels=$(kernel_guest_list)
+	# The matrix promises the 6.1 host kernel and one 7.x kernel in QEMU.
+	grep -q '^7\.' <<<"$kernels" ||
+		result_fail "guest: no 7.x kernel of the matrix available to boot (got: $(echo $kernels))"
+fi
 
 rc=0
 qemu_build_tools "$CCHOST_CACHE/tools" || { result_fail "guest: build modload"; exit 1; }
