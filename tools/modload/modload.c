@@ -28,10 +28,10 @@
 
 static bool verbose;
 
-static void usage(FILE *out)
+static void print_usage(FILE *out)
 {
 	fprintf(out,
-		"usage: modload [-v] [-d DIR] NAME [param=value ...]\n"
+		"Usage: modload [-v] [-d DIR] NAME [param=value ...]\n"
 		"       modload [-v] [-d DIR] -r NAME...\n"
 		"  -r      remove the named modules\n"
 		"  -d DIR  module directory (default /lib/modules/$(uname -r))\n"
@@ -205,15 +205,15 @@ int main(int argc, char **argv)
 			dirname = optarg;
 			break;
 		case 'h':
-			usage(stdout);
+			print_usage(stdout);
 			return 0;
 		default:
-			usage(stderr);
+			print_usage(stderr);
 			return 2;
 		}
 	}
 	if (optind >= argc) {
-		usage(stderr);
+		print_usage(stderr);
 		return 2;
 	}
 
