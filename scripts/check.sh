@@ -69,11 +69,14 @@ dkms_test() {
 	local kver dir ko rc=0
 
 	kver=$("$CCHOST_ROOT/scripts/default-kver")
-	scripts/dkms.sh test "$kver" || rc=1
 	dir=/lib/modules/$kver/updates/dkms
 	ko=$(mktemp -d "$CCHOST_CACHE/dkms-ko.XXXXXX")
-	find "$dir" \( -name 'gmem_pfnpool.ko*' -o -name 'tdi_dmabuf.ko*' \) -exec cp {} "$ko/" \; 2>/dev/null
-	if [ "$(find "$ko" -name '*.ko*' | wc -l)" -ne 2 ]; then
+	# dkms.sh test prints the installed .ko paths among its results.
+	scripts/dkms.sh test "$kver" | tee "$ko.out"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	grep -E '^/.*\.ko(\.[a-z]+)?$' "$ko.out" | while read -r p; do cp "$p" "$ko/"; done
+	rm -f "$ko.out"
+	if [ "$(find "$ko" \( -name 'gmem_pfnpool.ko*' -o -name 'tdi_dmabuf.ko*' \) | wc -l)" -ne 2 ]; then
 		result_fail "dkms: gmem_pfnpool and tdi_dmabuf installed under $dir"
 		rc=1
 	else
