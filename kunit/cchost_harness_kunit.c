@@ -36,9 +36,11 @@ static const char *import_ns_string(void)
 {
 #pragma push_macro("MODULE_INFO")
 #undef MODULE_INFO
-#define MODULE_INFO(tag, info) return info
+#define MODULE_INFO(tag, info) static const char tag[] = info
 	MODULE_IMPORT_NS("DMA_BUF");
 #pragma pop_macro("MODULE_INFO")
+
+	return import_ns;
 }
 
 static void compat_import_ns(struct kunit *test)
@@ -53,14 +55,15 @@ static void compat_import_ns(struct kunit *test)
  */
 static void compat_flags(struct kunit *test)
 {
-	bool vm_flags = IS_ENABLED(CCHOST_HAVE_VM_FLAGS_SET);		/* 6.3 */
-	bool kunit_dev = IS_ENABLED(CCHOST_HAVE_KUNIT_DEVICE_REGISTER);	/* 6.8 */
-	bool ns_string = IS_ENABLED(CCHOST_HAVE_MODULE_IMPORT_NS_STRING); /* 6.13 */
-	bool no_pfn_t = !IS_ENABLED(CCHOST_HAVE_PFN_T);			/* 6.17 */
-	bool invalidate = IS_ENABLED(CCHOST_HAVE_DMA_BUF_INVALIDATE_MAPPINGS); /* 7.0 */
+	bool vm_flags = __is_defined(CCHOST_HAVE_VM_FLAGS_SET);		/* 6.3 */
+	bool kunit_dev = __is_defined(CCHOST_HAVE_KUNIT_DEVICE_REGISTER);	/* 6.8 */
+	bool ns_string = __is_defined(CCHOST_HAVE_MODULE_IMPORT_NS_STRING);	/* 6.13 */
+	bool no_pfn_t = !__is_defined(CCHOST_HAVE_PFN_T);			/* 6.17 */
+	bool invalidate = __is_defined(CCHOST_HAVE_DMA_BUF_INVALIDATE_MAPPINGS); /* 7.0 */
 
-	kunit_info(test, "vm_flags_set=%d kunit_device_register=%d import_ns_string=%d no_pfn_t=%d dma_buf_invalidate_mappings=%d\n",
-		   vm_flags, kunit_dev, ns_string, no_pfn_t, invalidate);
+	kunit_info(test, "vm_flags_set=%d kunit_device_register=%d import_ns_string=%d\n",
+		   vm_flags, kunit_dev, ns_string);
+	kunit_info(test, "no pfn_t=%d dma_buf_invalidate_mappings=%d\n", no_pfn_t, invalidate);
 	if (kunit_dev)
 		KUNIT_EXPECT_TRUE(test, vm_flags);
 	if (ns_string)
@@ -73,16 +76,16 @@ static void compat_flags(struct kunit *test)
 
 static void debug_config(struct kunit *test)
 {
-	KUNIT_EXPECT_TRUE_MSG(test, IS_ENABLED(CONFIG_DEBUG_KERNEL), "CONFIG_DEBUG_KERNEL is off");
-	KUNIT_EXPECT_TRUE_MSG(test, IS_ENABLED(CONFIG_PROVE_LOCKING), "CONFIG_PROVE_LOCKING is off");
-	KUNIT_EXPECT_TRUE_MSG(test, IS_ENABLED(CONFIG_KASAN), "CONFIG_KASAN is off");
+	KUNIT_EXPECT_TRUE_MSG(test, IS_ENABLED(CONFIG_DEBUG_KERNEL), "DEBUG_KERNEL is off");
+	KUNIT_EXPECT_TRUE_MSG(test, IS_ENABLED(CONFIG_PROVE_LOCKING), "PROVE_LOCKING is off");
+	KUNIT_EXPECT_TRUE_MSG(test, IS_ENABLED(CONFIG_KASAN), "KASAN is off");
 }
 
 /* Lockdep is on and still tracking: no earlier report switched it off. */
 static void lockdep_active(struct kunit *test)
 {
 #ifdef CONFIG_LOCKDEP
-	struct mutex lock;
+	struct mutex lock;	/* protects nothing: only its lockdep state is tested */
 
 	KUNIT_EXPECT_TRUE_MSG(test, debug_locks,
 			      "lockdep is off: an earlier lock report disabled it");
@@ -117,6 +120,7 @@ static struct kunit_suite cchost_harness_suite = {
 	.name = "cchost_harness",
 	.test_cases = cchost_harness_cases,
 };
+
 kunit_test_suite(cchost_harness_suite);
 
 MODULE_DESCRIPTION("KUnit self-test of the cchost test setup");

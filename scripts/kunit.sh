@@ -1,0 +1,236 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# Run the project's KUnit suites with the kernel's own kunit.py.
+#
+#   kunit.sh [--suite GLOB] [--kernel-src DIR] [--arch uml|x86_64|all]
+#            [--kernel-args ARGS] [--timeout SECONDS] [--expect-fail]
+#
+#   --suite GLOB        kunit.py filter_glob (SUITE or SUITE.CASE globs); runs
+#                       on the architectures whose kunitconfig enables a
+#                       matching suite
+#   --kernel-src DIR    kernel tree to use (default: Debian trixie's
+#                       linux-source, unpacked under $CCHOST_CACHE/kunit/src)
+#   --arch A            uml (kunit/.kunitconfig), x86_64 (kunit/x86_64.kunitconfig,
+#                       QEMU TCG) or all (default)
+#   --kernel-args ARGS  extra kernel command line (e.g. cchost_harness_kunit.fail=1)
+#   --print-tree        prepare the kernel tree only and print its path
+#   --expect-fail       self-test: a failing case must be reported; records
+#                       one PASS "kunit harness self-test catches a failing case"
+#                       instead of the per-case results
+#
+# The tree gets drivers/cchost -> this checkout (re-pointed on every run) and
+# one line in drivers/Kconfig and drivers/Makefile; the repository's top
+# Kconfig/Kbuild are then read in tree. Build directories and the ccache live
+# under $CCHOST_CACHE/kunit, so reruns only rebuild what changed. Records one
+# result per test case: "kunit <arch> <suite>.<case>".
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+usage() { sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+SUITE=
+KSRC=
+ARCH=all
+KARGS=
+EXPECT_FAIL=0
+PRINT_TREE=0
+TIMEOUT=${CCHOST_KUNIT_TIMEOUT:-900}
+while [ $# -gt 0 ]; do
+	case $1 in
+	--suite) SUITE=$2; shift 2 ;;
+	--kernel-src) KSRC=$2; shift 2 ;;
+	--arch) ARCH=$2; shift 2 ;;
+	--kernel-args) KARGS=$2; shift 2 ;;
+	--timeout) TIMEOUT=$2; shift 2 ;;
+	--expect-fail) EXPECT_FAIL=1; shift ;;
+	--print-tree) PRINT_TREE=1; shift ;;
+	-h|--help) usage ;;
+	*) usage ;;
+	esac
+done
+case $ARCH in
+uml|x86_64) ARCHES=("$ARCH") ;;
+all) ARCHES=(uml x86_64) ;;
+*) usage ;;
+esac
+
+KDIR=$CCHOST_CACHE/kunit
+mkdir -p "$KDIR/src" "$KDIR/build" "$KDIR/ccache" "$KDIR/log"
+
+# Unpack Debian's linux-source (trixie: 6.12) once; print the tree.
+default_tree() {
+	local pkg deb ver tree tmp
+	pkg=$("$CCHOST_ROOT/scripts/fetch-deb.sh" -q --resolve trixie linux-source)
+	deb=$("$CCHOST_ROOT/scripts/fetch-deb.sh" -q trixie "$pkg")
+	ver=$(dpkg-deb -f "$deb" Version)
+	tree=$KDIR/src/$pkg-$ver
+	if [ ! -e "$tree/.cchost-unpacked" ]; then
+		log "unpacking $(basename "$deb") into $tree (once)"
+		tmp=$tree.tmp
+		rm -rf "$tmp" "$tree"
+		mkdir -p "$tmp"
+		dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./usr/src/$pkg.tar.xz" | tar -xJf - -C "$tmp"
+		mv "$tmp/$pkg" "$tree"
+		rmdir "$tmp"
+		touch "$tree/.cchost-unpacked"
+		# Older unpacked versions are not needed any more.
+		find "$KDIR/src" -mindepth 1 -maxdepth 1 -name "$pkg-*" ! -name "$pkg-$ver" -exec rm -rf {} +
+	fi
+	echo "$tree"
+}
+
+# Link this checkout into TREE as drivers/cchost (idempotent).
+link_tree() {
+	local tree=$1
+	ln -sfn "$CCHOST_ROOT" "$tree/drivers/cchost"
+	grep -qxF 'source "drivers/cchost/Kconfig"' "$tree/drivers/Kconfig" ||
+		sed -i '$ { /^endmenu/ i source "drivers/cchost/Kconfig"
+		}' "$tree/drivers/Kconfig"
+	grep -qxF 'source "drivers/cchost/Kconfig"' "$tree/drivers/Kconfig" ||
+		die "could not add drivers/cchost to $tree/drivers/Kconfig"
+	grep -qxF 'obj-y += cchost/' "$tree/drivers/Makefile" ||
+		echo 'obj-y += cchost/' >> "$tree/drivers/Makefile"
+}
+
+# "suite CONFIG_SYMBOL" for every KUnit suite in kunit/*_kunit.c.
+suite_configs() {
+	local f base sym
+	for f in "$CCHOST_ROOT"/kunit/*_kunit.c; do
+		[ -e "$f" ] || continue
+		base=$(basename "$f" .c)
+		sym=$(sed -n "s/^obj-\$(\(CONFIG_[A-Z0-9_]*\))[[:space:]]*+=.*\<$base\.o.*/\1/p" \
+			"$CCHOST_ROOT/kunit/Kbuild" | head -n1)
+		grep -o '\.name[[:space:]]*=[[:space:]]*"[^"]*"' "$f" | sed 's/.*"\(.*\)"/\1/' |
+			while read -r s; do echo "$s ${sym:-?}"; done
+	done
+}
+
+# Does the kunitconfig of ARCH enable a suite matching SUITE?
+arch_wanted() {
+	local cfg=$1 glob=${SUITE%%.*} s sym
+	[ -n "$SUITE" ] || return 0
+	while read -r s sym; do
+		# shellcheck disable=SC2053
+		[[ $s == $glob ]] || continue
+		[ "$sym" = "?" ] && return 0
+		grep -qx "$sym=y" "$cfg" && return 0
+	done < <(suite_configs)
+	return 1
+}
+
+# Record one result per case from kunit.py's JSON; print "failed seen" count.
+record_json() {
+	local arch=$1 json=$2
+	python3 - "$arch" "$json" <<'EOF'
+import json, sys
+arch, path = sys.argv[1], sys.argv[2]
+try:
+    data = json.load(open(path))
+except Exception as e:
+    sys.stderr.write("[cchost] no kunit.py results (%s)\n" % e)
+    sys.exit(0)
+def walk(group, prefix):
+    for g in group.get("sub_groups", []):
+        walk(g, g["name"] if not prefix else prefix + "." + g["name"])
+    for c in group.get("test_cases", []):
+        name = prefix + "." + c["name"] if prefix else c["name"]
+        print("%s %s" % (c.get("status", "ERROR"), name))
+walk(data, "")
+EOF
+}
+
+run_arch() {
+	local arch=$1 tree=$2 cfg build log json rc=0 make_opts n_fail=0 n_pass=0 line status name
+	case $arch in
+	uml) cfg=$CCHOST_ROOT/kunit/.kunitconfig ;;
+	x86_64) cfg=$CCHOST_ROOT/kunit/x86_64.kunitconfig ;;
+	esac
+	if ! arch_wanted "$cfg"; then
+		log "kunit $arch: no suite matching '$SUITE' is enabled in $(basename "$cfg"); skipped"
+		return 0
+	fi
+	build=$KDIR/build/$(basename "$tree")-$arch
+	log=$KDIR/log/$arch.log
+	json=$KDIR/log/$arch.json
+	rm -f "$json"
+	make_opts="CC=ccache gcc"
+	local args=(run "--build_dir=$build" "--kunitconfig=$cfg" --jobs=2
+		    "--timeout=$TIMEOUT" "--make_options=$make_opts" "--json=$json")
+	[ "$arch" = x86_64 ] && args+=(--arch=x86_64)
+	local a
+	for a in $KARGS; do args+=("--kernel_args=$a"); done
+	[ -n "$SUITE" ] && args+=("$SUITE")
+	log "kunit $arch: kunit.py ${args[*]}"
+	local t0=$SECONDS
+	# kunit.py starts qemu-system-x86_64 without -accel: TCG, as wanted
+	# here (KVM is not usable on the machines this runs on).
+	(
+		cd "$tree"
+		export CCACHE_DIR=$KDIR/ccache CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-4G}
+		exec python3 tools/testing/kunit/kunit.py "${args[@]}"
+	) </dev/null >"$log" 2>&1 || rc=$?
+	log "kunit $arch: kunit.py exited $rc after $((SECONDS - t0)) s (log: $log)"
+	# Show the result section (and the tail on errors).
+	sed -n '/====.*\(cchost\|gmem\|tdi\|=====\)/,$p' "$log" | grep -E '\[(PASSED|FAILED|SKIPPED|CRASHED|ERROR)\]|Testing complete|Ran [0-9]|Elapsed' | tail -n 60 || true
+
+	local results
+	results=$(record_json "$arch" "$json" || true)
+	if [ "$EXPECT_FAIL" = 1 ]; then
+		if [ "$rc" != 0 ] && grep -q '^FAIL ' <<<"$results" && ! grep -qiE 'crash|ERROR ' <<<"$results"; then
+			grep '^FAIL ' <<<"$results" | sed 's/^/    failed as expected: /'
+			result_pass "kunit $arch harness self-test catches a failing case"
+		else
+			tail -n 30 "$log"
+			result_fail "kunit $arch harness self-test catches a failing case"
+			return 1
+		fi
+		return 0
+	fi
+	while read -r status name; do
+		[ -n "$name" ] || continue
+		case $status in
+		PASS) result_pass "kunit $arch $name"; n_pass=$((n_pass + 1)) ;;
+		SKIP) log "skipped: kunit $arch $name" ;;
+		*) result_fail "kunit $arch $name ($status)"; n_fail=$((n_fail + 1)) ;;
+		esac
+	done <<<"$results"
+	if [ "$rc" != 0 ] || [ $((n_pass + n_fail)) = 0 ] ||
+	   grep -qE 'kernel crashed|Kernel panic|\[CRASHED\]|Missing: CONFIG_' "$log"; then
+		if [ "$n_fail" = 0 ]; then
+			grep -E 'ERROR|Missing: |error:|crash|panic|Traceback' "$log" | head -n 30 || tail -n 30 "$log"
+			result_fail "kunit $arch kunit.py run (exit $rc)"
+		fi
+		return 1
+	fi
+	return 0
+}
+
+if [ -n "$KSRC" ]; then
+	TREE=$(cd "$KSRC" && pwd)
+else
+	TREE=$(default_tree)
+fi
+[ -e "$TREE/tools/testing/kunit/kunit.py" ] || die "$TREE has no tools/testing/kunit/kunit.py"
+if [ "$PRINT_TREE" = 1 ]; then
+	echo "$TREE"
+	exit 0
+fi
+# Objects of an in-place M= build in the checkout are not used by the
+# in-tree build: every Kbuild object rule has FORCE, so make rebuilds them
+# into the build directory instead of taking them through VPATH.
+if [ -n "$SUITE" ] && [ -z "$(suite_configs | while read -r s _; do [[ $s == ${SUITE%%.*} ]] && echo "$s"; done)" ]; then
+	die "no KUnit suite matches '$SUITE' (suites: $(suite_configs | awk '{print $1}' | tr '\n' ' '))"
+fi
+
+exec 9>"$KDIR/lock"
+flock 9
+link_tree "$TREE"
+log "kernel tree: $TREE (drivers/cchost -> $CCHOST_ROOT)"
+
+failed=0
+for arch in "${ARCHES[@]}"; do
+	run_arch "$arch" "$TREE" || failed=1
+done
+exit $failed
