@@ -73,4 +73,63 @@ static inline vm_fault_t cchost_vmf_insert_pfn_pud(struct vm_fault *vmf,
 
 /* -- tdi_dmabuf: add fallbacks below, each keyed by a CCHOST_HAVE_* flag -- */
 
+#ifndef CCHOST_HAVE_DMA_BUF_ATTACH_REVOCABLE
+#include <linux/dma-buf.h>
+/*
+ * Before 7.0 every dynamic importer had to implement move_notify
+ * (dma_buf_dynamic_attach() refuses ops without it): dynamic == revocable.
+ */
+static inline bool dma_buf_attach_revocable(struct dma_buf_attachment *attach)
+{
+	return dma_buf_attachment_is_dynamic(attach);
+}
+#endif
+
+#ifdef CCHOST_HAVE_LINUX_UNALIGNED_H
+#include <linux/unaligned.h>
+#else
+#include <asm/unaligned.h>
+#endif
+
+#ifndef CCHOST_HAVE_GET_FILE_ACTIVE
+#include <linux/fs.h>
+/* Take a reference on a file unless its last one is already gone. */
+static inline struct file *get_file_active(struct file **f)
+{
+	struct file *file = *f;
+
+	return get_file_rcu(file) ? file : NULL;
+}
+#endif
+
+/*
+ * vfio_device_ops members that exist only on some kernels, for variant
+ * drivers that delegate them to vfio_pci_core.
+ */
+#ifdef CCHOST_HAVE_VFIO_IOMMUFD_PHYSICAL
+#define CCHOST_VFIO_PCI_IOMMUFD_OPS					\
+	.bind_iommufd = vfio_iommufd_physical_bind,			\
+	.unbind_iommufd = vfio_iommufd_physical_unbind,			\
+	.attach_ioas = vfio_iommufd_physical_attach_ioas,		\
+	.detach_ioas = vfio_iommufd_physical_detach_ioas,
+#else
+#define CCHOST_VFIO_PCI_IOMMUFD_OPS
+#endif
+#ifdef CCHOST_HAVE_VFIO_MATCH_TOKEN_UUID
+#define CCHOST_VFIO_PCI_MATCH_TOKEN_OPS					\
+	.match_token_uuid = vfio_pci_core_match_token_uuid,
+#else
+#define CCHOST_VFIO_PCI_MATCH_TOKEN_OPS
+#endif
+#ifdef CCHOST_HAVE_VFIO_GET_REGION_INFO_CAPS
+#define CCHOST_VFIO_PCI_REGION_INFO_OPS					\
+	.get_region_info_caps = vfio_pci_ioctl_get_region_info,
+#else
+#define CCHOST_VFIO_PCI_REGION_INFO_OPS
+#endif
+#define CCHOST_VFIO_PCI_CORE_OPTIONAL_OPS				\
+	CCHOST_VFIO_PCI_IOMMUFD_OPS					\
+	CCHOST_VFIO_PCI_MATCH_TOKEN_OPS					\
+	CCHOST_VFIO_PCI_REGION_INFO_OPS
+
 #endif /* _CCHOST_COMPAT_H */

@@ -1,20 +1,404 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * tdi_dmabuf - vfio-pci variant driver exporting TDI MMIO as DMA-BUFs.
- * Placeholder entry point; the driver follows.
+ * tdi_dmabuf - vfio-pci variant driver exporting the MMIO of a TDISP TDI as
+ * shared and private DMA-BUFs.
+ *
+ * Bound through driver_override to any PCI device; everything vfio-pci does
+ * (regions, mmap, interrupts, DMA mapping, reset) is delegated to
+ * vfio_pci_core. On top of it the device fd takes the ioctls of
+ * include/uapi/linux/tdi_dmabuf.h. Events that invalidate MMIO behind the
+ * exporter's back revoke every DMA-BUF of the device:
+ *  - device reset: VFIO_DEVICE_RESET / hot reset through the device fd, and
+ *    any other function or bus reset through the driver's
+ *    ->reset_prepare() (called by the PCI core under the device lock);
+ *  - AER errors: ->error_detected();
+ *  - memory decode disabled: a config write through the device fd that
+ *    leaves PCI_COMMAND_MEMORY clear (new DMA-BUFs and BIND then fail -EIO);
+ *  - the device fd closing: the TDI is unbound as well.
+ *
+ * Locking: main.c takes no lock of its own; tdi->lock (state.c) nests inside
+ * the vfio device-set lock (open/close) and the PCI device lock (reset).
  */
+#include <linux/dma-buf.h>
+#include <linux/file.h>
+#include <linux/fcntl.h>
 #include <linux/module.h>
+#include <linux/pci.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <linux/vfio.h>
+#include <linux/vfio_pci_core.h>
 
-static int __init tdi_dmabuf_init(void)
+#include "tdi_dmabuf_core.h"
+
+/* More fragments than any valid report can produce. */
+#define TDI_DMABUF_MAX_RANGES	(TDI_REPORT_MAX_LEN / TDI_REPORT_RANGE_LEN + \
+				 TDI_DMABUF_NR_BARS)
+
+/**
+ * struct tdi_dmabuf_device - one device bound to the driver
+ * @core: the vfio-pci core device
+ * @tdi: the TDI; created at init, reference dropped at release
+ */
+struct tdi_dmabuf_device {
+	struct vfio_pci_core_device core;
+	struct tdi_dmabuf_tdi *tdi;
+};
+
+static struct tdi_dmabuf_device *tdi_dmabuf_from_vdev(struct vfio_device *vdev)
 {
+	return container_of(vdev, struct tdi_dmabuf_device, core.vdev);
+}
+
+static struct tdi_dmabuf_device *tdi_dmabuf_from_pdev(struct pci_dev *pdev)
+{
+	struct vfio_pci_core_device *core = dev_get_drvdata(&pdev->dev);
+
+	return container_of(core, struct tdi_dmabuf_device, core);
+}
+
+static bool tdi_dmabuf_pci_mem_enabled(struct tdi_dmabuf_tdi *tdi)
+{
+	struct pci_dev *pdev = to_pci_dev(tdi_dmabuf_tdi_dev(tdi));
+	u16 cmd;
+
+	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd))
+		return false;
+	return cmd & PCI_COMMAND_MEMORY;
+}
+
+static const struct tdi_dmabuf_tdi_ops tdi_dmabuf_pci_tdi_ops = {
+	.mem_enabled = tdi_dmabuf_pci_mem_enabled,
+};
+
+static int tdi_dmabuf_ioctl_bind(struct tdi_dmabuf_tdi *tdi, unsigned int cmd,
+				 void __user *uarg)
+{
+	struct tdi_dmabuf_bind arg;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved || arg.reserved2[0] || arg.reserved2[1])
+		return -EINVAL;
+	if (cmd == TDI_DMABUF_IOCTL_BIND)
+		return tdi_dmabuf_tdi_bind(tdi);
+	return tdi_dmabuf_tdi_unbind(tdi);
+}
+
+static int tdi_dmabuf_ioctl_get_state(struct tdi_dmabuf_tdi *tdi,
+				      void __user *uarg)
+{
+	struct tdi_dmabuf_state arg;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved[0] || arg.reserved[1])
+		return -EINVAL;
+	tdi_dmabuf_tdi_get_state(tdi, &arg);
+	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
+}
+
+static int tdi_dmabuf_ioctl_get_layout(struct tdi_dmabuf_tdi *tdi,
+				       void __user *uarg)
+{
+	struct tdi_dmabuf_get_layout arg;
+	struct tdi_dmabuf_range *ranges;
+	unsigned int count;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved || arg.reserved2)
+		return -EINVAL;
+
+	count = min_t(u32, arg.count, TDI_DMABUF_MAX_RANGES);
+	ranges = kvcalloc(count ?: 1, sizeof(*ranges), GFP_KERNEL);
+	if (!ranges)
+		return -ENOMEM;
+	ret = tdi_dmabuf_tdi_get_layout(tdi, ranges, &count, &arg.state);
+	arg.count = count;
+	if (!ret && copy_to_user(u64_to_user_ptr(arg.ranges), ranges,
+				 array_size(count, sizeof(*ranges))))
+		ret = -EFAULT;
+	kvfree(ranges);
+	if (ret && ret != -ENOSPC)
+		return ret;
+	if (copy_to_user(uarg, &arg, sizeof(arg)))
+		return -EFAULT;
+	return ret;
+}
+
+static int tdi_dmabuf_ioctl_get_dmabuf(struct tdi_dmabuf_tdi *tdi,
+				       void __user *uarg)
+{
+	struct tdi_dmabuf_get_dmabuf arg;
+	struct dma_buf *dmabuf;
+	unsigned int nr = 0;
+	u32 bar, kind;
+	bool revoked;
+	int fd;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved || arg.reserved2[0] || arg.reserved2[1] ||
+	    arg.size || arg.nr_ranges)
+		return -EINVAL;
+	if ((arg.open_flags & ~(O_ACCMODE | O_CLOEXEC)) ||
+	    (arg.open_flags & O_ACCMODE) == O_WRONLY ||
+	    (arg.open_flags & O_ACCMODE) == O_ACCMODE)
+		return -EINVAL;
+
+	dmabuf = tdi_dmabuf_tdi_get_dmabuf(tdi, arg.bar, arg.kind,
+					   arg.open_flags & O_ACCMODE);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+
+	/* Counting only: -ENOSPC with @nr set is the expected answer. */
+	tdi_dmabuf_buf_ranges(tdi, dmabuf, NULL, &nr, &bar, &kind, &revoked);
+	arg.size = dmabuf->size;
+	arg.nr_ranges = nr;
+	if (copy_to_user(uarg, &arg, sizeof(arg))) {
+		dma_buf_put(dmabuf);
+		return -EFAULT;
+	}
+	/* New fds are always close-on-exec. */
+	fd = dma_buf_fd(dmabuf, (arg.open_flags & O_ACCMODE) | O_CLOEXEC);
+	if (fd < 0)
+		dma_buf_put(dmabuf);
+	return fd;
+}
+
+static int tdi_dmabuf_ioctl_get_ranges(struct tdi_dmabuf_tdi *tdi,
+				       void __user *uarg)
+{
+	struct tdi_dmabuf_get_ranges arg;
+	struct tdi_dmabuf_range *ranges;
+	struct dma_buf *dmabuf;
+	unsigned int count;
+	bool revoked;
+	int ret;
+
+	if (copy_from_user(&arg, uarg, sizeof(arg)))
+		return -EFAULT;
+	if (arg.flags || arg.reserved)
+		return -EINVAL;
+
+	dmabuf = dma_buf_get(arg.dmabuf_fd);
+	if (IS_ERR(dmabuf))
+		return -EBADF;
+	count = min_t(u32, arg.count, TDI_DMABUF_MAX_RANGES);
+	ranges = kvcalloc(count ?: 1, sizeof(*ranges), GFP_KERNEL);
+	if (!ranges) {
+		ret = -ENOMEM;
+		goto out_put;
+	}
+	ret = tdi_dmabuf_buf_ranges(tdi, dmabuf, ranges, &count, &arg.bar,
+				    &arg.kind, &revoked);
+	if (ret && ret != -ENOSPC)
+		goto out_free;
+	arg.count = count;
+	arg.revoked = revoked;
+	if (!ret && copy_to_user(u64_to_user_ptr(arg.ranges), ranges,
+				 array_size(count, sizeof(*ranges))))
+		ret = -EFAULT;
+	else if (copy_to_user(uarg, &arg, sizeof(arg)))
+		ret = -EFAULT;
+out_free:
+	kvfree(ranges);
+out_put:
+	dma_buf_put(dmabuf);
+	return ret;
+}
+
+static long tdi_dmabuf_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
+			     unsigned long arg)
+{
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
+	void __user *uarg = (void __user *)arg;
+	struct tdi_dmabuf_tdi *tdi = tdev->tdi;
+
+	if (_IOC_TYPE(cmd) == TDI_DMABUF_MAGIC)
+		/* Apply any error the provider signalled before answering. */
+		tdi_dmabuf_tdi_flush(tdi);
+
+	switch (cmd) {
+	case TDI_DMABUF_IOCTL_BIND:
+	case TDI_DMABUF_IOCTL_UNBIND:
+		return tdi_dmabuf_ioctl_bind(tdi, cmd, uarg);
+	case TDI_DMABUF_IOCTL_GET_STATE:
+		return tdi_dmabuf_ioctl_get_state(tdi, uarg);
+	case TDI_DMABUF_IOCTL_GET_LAYOUT:
+		return tdi_dmabuf_ioctl_get_layout(tdi, uarg);
+	case TDI_DMABUF_IOCTL_GET_DMABUF:
+		return tdi_dmabuf_ioctl_get_dmabuf(tdi, uarg);
+	case TDI_DMABUF_IOCTL_GET_RANGES:
+		return tdi_dmabuf_ioctl_get_ranges(tdi, uarg);
+	case VFIO_DEVICE_RESET:
+	case VFIO_DEVICE_PCI_HOT_RESET:
+		/* Revoke before the MMIO goes away, even if the reset fails. */
+		tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_RESET, -ECONNRESET);
+		break;
+	}
+	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+}
+
+static ssize_t tdi_dmabuf_write(struct vfio_device *core_vdev,
+				const char __user *buf, size_t count,
+				loff_t *ppos)
+{
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
+	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
+	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
+	ssize_t ret;
+
+	ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
+	if (ret > 0 && index == VFIO_PCI_CONFIG_REGION_INDEX &&
+	    pos < PCI_COMMAND + 2 && pos + ret > PCI_COMMAND &&
+	    !tdi_dmabuf_pci_mem_enabled(tdev->tdi))
+		tdi_dmabuf_tdi_fail(tdev->tdi, TDI_DMABUF_CAUSE_MEMORY, -EIO);
+	return ret;
+}
+
+static int tdi_dmabuf_open_device(struct vfio_device *core_vdev)
+{
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
+	int ret;
+
+	ret = vfio_pci_core_enable(&tdev->core);
+	if (ret)
+		return ret;
+	vfio_pci_core_finish_enable(&tdev->core);
+	return tdi_dmabuf_tdi_open(tdev->tdi);
+}
+
+static void tdi_dmabuf_close_device(struct vfio_device *core_vdev)
+{
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
+
+	tdi_dmabuf_tdi_close(tdev->tdi);
+	vfio_pci_core_close_device(core_vdev);
+}
+
+static int tdi_dmabuf_init_dev(struct vfio_device *core_vdev)
+{
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
+	struct pci_dev *pdev = to_pci_dev(core_vdev->dev);
+	struct tdi_dmabuf_bar bars[TDI_DMABUF_NR_BARS] = {};
+	struct tdi_dmabuf_tdi *tdi;
+	unsigned int i;
+	int ret;
+
+	for (i = 0; i < TDI_DMABUF_NR_BARS; i++) {
+		resource_size_t start = pci_resource_start(pdev, i);
+		resource_size_t len = pci_resource_len(pdev, i);
+
+		if (!(pci_resource_flags(pdev, i) & IORESOURCE_MEM) ||
+		    len < PAGE_SIZE || !PAGE_ALIGNED(start) || !PAGE_ALIGNED(len))
+			continue;
+		bars[i].start = start;
+		bars[i].len = len;
+	}
+	tdi = tdi_dmabuf_tdi_create(&pdev->dev, &tdi_dmabuf_pci_tdi_ops, bars);
+	if (IS_ERR(tdi))
+		return PTR_ERR(tdi);
+
+	ret = vfio_pci_core_init_dev(core_vdev);
+	if (ret) {
+		tdi_dmabuf_tdi_put(tdi);
+		return ret;
+	}
+	tdev->tdi = tdi;
 	return 0;
 }
-module_init(tdi_dmabuf_init);
 
-static void __exit tdi_dmabuf_exit(void)
+static void tdi_dmabuf_release_dev(struct vfio_device *core_vdev)
 {
-}
-module_exit(tdi_dmabuf_exit);
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
 
-MODULE_DESCRIPTION("VFIO PCI variant driver exporting TDI MMIO as DMA-BUFs");
+	tdi_dmabuf_tdi_put(tdev->tdi);
+	vfio_pci_core_release_dev(core_vdev);
+}
+
+static const struct vfio_device_ops tdi_dmabuf_vfio_ops = {
+	.name = "tdi-dmabuf-vfio-pci",
+	.init = tdi_dmabuf_init_dev,
+	.release = tdi_dmabuf_release_dev,
+	.open_device = tdi_dmabuf_open_device,
+	.close_device = tdi_dmabuf_close_device,
+	.ioctl = tdi_dmabuf_ioctl,
+	.device_feature = vfio_pci_core_ioctl_feature,
+	.read = vfio_pci_core_read,
+	.write = tdi_dmabuf_write,
+	.mmap = vfio_pci_core_mmap,
+	.request = vfio_pci_core_request,
+	.match = vfio_pci_core_match,
+	CCHOST_VFIO_PCI_CORE_OPTIONAL_OPS
+};
+
+static int tdi_dmabuf_probe(struct pci_dev *pdev, const struct pci_device_id *id)
+{
+	struct tdi_dmabuf_device *tdev;
+	int ret;
+
+	tdev = vfio_alloc_device(tdi_dmabuf_device, core.vdev, &pdev->dev,
+				 &tdi_dmabuf_vfio_ops);
+	if (IS_ERR(tdev))
+		return PTR_ERR(tdev);
+
+	dev_set_drvdata(&pdev->dev, &tdev->core);
+	ret = vfio_pci_core_register_device(&tdev->core);
+	if (ret)
+		goto out_put_vdev;
+	return 0;
+
+out_put_vdev:
+	vfio_put_device(&tdev->core.vdev);
+	return ret;
+}
+
+static void tdi_dmabuf_remove(struct pci_dev *pdev)
+{
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_pdev(pdev);
+
+	vfio_pci_core_unregister_device(&tdev->core);
+	vfio_put_device(&tdev->core.vdev);
+}
+
+static pci_ers_result_t tdi_dmabuf_error_detected(struct pci_dev *pdev,
+						  pci_channel_state_t state)
+{
+	tdi_dmabuf_tdi_fail(tdi_dmabuf_from_pdev(pdev)->tdi,
+			    TDI_DMABUF_CAUSE_RESET, -EIO);
+	return vfio_pci_core_aer_err_detected(pdev, state);
+}
+
+static void tdi_dmabuf_reset_prepare(struct pci_dev *pdev)
+{
+	tdi_dmabuf_tdi_fail(tdi_dmabuf_from_pdev(pdev)->tdi,
+			    TDI_DMABUF_CAUSE_RESET, -ECONNRESET);
+}
+
+static const struct pci_error_handlers tdi_dmabuf_err_handlers = {
+	.error_detected = tdi_dmabuf_error_detected,
+	.reset_prepare = tdi_dmabuf_reset_prepare,
+};
+
+/* Matches nothing by ID: bind with driver_override. */
+static const struct pci_device_id tdi_dmabuf_pci_table[] = {
+	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
+	{}
+};
+MODULE_DEVICE_TABLE(pci, tdi_dmabuf_pci_table);
+
+static struct pci_driver tdi_dmabuf_pci_driver = {
+	.name = KBUILD_MODNAME,
+	.id_table = tdi_dmabuf_pci_table,
+	.probe = tdi_dmabuf_probe,
+	.remove = tdi_dmabuf_remove,
+	.err_handler = &tdi_dmabuf_err_handlers,
+	.driver_managed_dma = true,
+};
+module_pci_driver(tdi_dmabuf_pci_driver);
+
+MODULE_DESCRIPTION("VFIO PCI variant driver exporting TDI MMIO as shared and private DMA-BUFs");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * tdi_dmabuf - in-kernel interface of the TDI DMA-BUF exporter.
+ *
+ * Two kinds of users:
+ *
+ * 1. TDI report providers. A provider knows how to drive the TDISP state of
+ *    a device's interface (through a platform TSM, or a fake for tests). It
+ *    registers a struct tdi_dmabuf_provider; on BIND the exporter picks the
+ *    first registered provider whose ->match() accepts the device and calls
+ *    ->bind() (lock: CONFIG_UNLOCKED -> CONFIG_LOCKED), ->get_report(),
+ *    ->start() (-> RUN), and on UNBIND or error ->unbind(). A provider
+ *    reports asynchronous errors (the TDI left RUN, the link went down, ...)
+ *    with tdi_dmabuf_tdi_error().
+ *
+ *    A provider backed by the kernel's PCI TSM core (include/linux/pci-tsm.h,
+ *    7.x) fits this shape: ->match() accepts devices with pdev->tsm set,
+ *    ->bind() is pci_tsm_bind() (the TSM locks the interface), ->get_report()
+ *    returns the DEVICE_INTERFACE_REPORT the TSM fetched over SPDM together
+ *    with the MMIO reporting offset of the TSM's ABI, ->start() asks the TSM
+ *    to move the TDI to RUN (or is a no-op where the guest accepts it), and
+ *    ->unbind() is pci_tsm_unbind(). TSM event notifications call
+ *    tdi_dmabuf_tdi_error().
+ *
+ * 2. Secure in-kernel importers of private DMA-BUFs (the secure-EPT side of
+ *    a confidential VMM). Private fragments must never reach userspace or an
+ *    ordinary importer: the exporter's attach callback accepts a private
+ *    DMA-BUF only when the attachment's dma_buf_attach_ops were registered
+ *    with tdi_dmabuf_register_secure_importer(). The ops table is the
+ *    importer's identity: it lives in the importer's module text, so no
+ *    userspace-reachable importer (iommufd, DRM PRIME, ...) can present it.
+ *    All importers must be dynamic (implement move_notify) and allow
+ *    peer-to-peer, since revocation is how the exporter withdraws MMIO.
+ */
+#ifndef _LINUX_TDI_DMABUF_H
+#define _LINUX_TDI_DMABUF_H
+
+#include <linux/list.h>
+#include <linux/types.h>
+
+struct device;
+struct dma_buf;
+struct dma_buf_attach_ops;
+struct module;
+struct tdi_dmabuf_provider;
+struct tdi_dmabuf_tdi;
+
+/* TDISP DEVICE_INTERFACE_REPORT, little-endian on the wire. */
+#define TDI_REPORT_HDR_LEN		16	/* up to MMIO_RANGE_COUNT */
+#define TDI_REPORT_RANGE_LEN		16
+#define TDI_REPORT_DSI_LEN_LEN		4	/* DEVICE_SPECIFIC_INFO_LEN */
+#define TDI_REPORT_PAGE_SHIFT		12	/* FIRST_PAGE unit: 4 KiB */
+
+/* INTERFACE_INFO bits 0-4 are defined, the rest reserved. */
+#define TDI_REPORT_INTERFACE_INFO_MASK	0x001f
+/* RANGE_ATTRIBUTES */
+#define TDI_REPORT_ATTR_MSIX_TABLE	0x0001
+#define TDI_REPORT_ATTR_MSIX_PBA	0x0002
+#define TDI_REPORT_ATTR_NON_TEE_MEM	0x0004
+#define TDI_REPORT_ATTR_MEM_ATTR_UPDATABLE 0x0008
+#define TDI_REPORT_ATTR_MASK		0x000f
+
+/**
+ * struct tdi_dmabuf_report_buf - a report handed over by ->get_report()
+ * @data: the raw DEVICE_INTERFACE_REPORT; allocated by the provider with
+ *	kvmalloc(), freed by the exporter with kvfree()
+ * @len: length of @data in bytes
+ * @mmio_offset: MMIO reporting offset in bytes (4 KiB aligned): FIRST_PAGE
+ *	of each range is (host physical address + @mmio_offset) >> 12
+ */
+struct tdi_dmabuf_report_buf {
+	void *data;
+	size_t len;
+	u64 mmio_offset;
+};
+
+/**
+ * struct tdi_dmabuf_provider_ops - what a TDI report provider implements
+ * @match: return true if this provider drives the TDI of @dev
+ * @bind: lock the interface (TDISP CONFIG_LOCKED); 0 or -errno
+ * @get_report: fill @buf with the current report; 0 or -errno
+ * @start: move the locked interface to RUN; 0 or -errno
+ * @unbind: stop the interface and return it to CONFIG_UNLOCKED; 0 or -errno.
+ *	Called after a successful ->bind() (also when a later step failed).
+ *
+ * All callbacks run in process context under the device's TDI lock and may
+ * sleep; they must not call back into the exporter except through
+ * tdi_dmabuf_tdi_error(), tdi_dmabuf_tdi_dev() and tdi_dmabuf_tdi_bar().
+ */
+struct tdi_dmabuf_provider_ops {
+	bool (*match)(struct tdi_dmabuf_provider *prov, struct device *dev);
+	int (*bind)(struct tdi_dmabuf_provider *prov, struct tdi_dmabuf_tdi *tdi);
+	int (*get_report)(struct tdi_dmabuf_provider *prov,
+			  struct tdi_dmabuf_tdi *tdi,
+			  struct tdi_dmabuf_report_buf *buf);
+	int (*start)(struct tdi_dmabuf_provider *prov, struct tdi_dmabuf_tdi *tdi);
+	int (*unbind)(struct tdi_dmabuf_provider *prov, struct tdi_dmabuf_tdi *tdi);
+};
+
+/**
+ * struct tdi_dmabuf_provider - a registered TDI report provider
+ * @name: for messages
+ * @owner: module implementing @ops (pinned while a TDI is bound through it)
+ * @ops: callbacks
+ * @node: registry entry, owned by the exporter
+ */
+struct tdi_dmabuf_provider {
+	const char *name;
+	struct module *owner;
+	const struct tdi_dmabuf_provider_ops *ops;
+	struct list_head node;
+};
+
+int tdi_dmabuf_register_provider(struct tdi_dmabuf_provider *prov);
+void tdi_dmabuf_unregister_provider(struct tdi_dmabuf_provider *prov);
+
+void tdi_dmabuf_tdi_error(struct tdi_dmabuf_tdi *tdi, int err);
+struct device *tdi_dmabuf_tdi_dev(struct tdi_dmabuf_tdi *tdi);
+int tdi_dmabuf_tdi_bar(struct tdi_dmabuf_tdi *tdi, unsigned int bar,
+		       phys_addr_t *start, u64 *len);
+
+int tdi_dmabuf_register_secure_importer(const struct dma_buf_attach_ops *ops);
+void tdi_dmabuf_unregister_secure_importer(const struct dma_buf_attach_ops *ops);
+int tdi_dmabuf_kind(struct dma_buf *dmabuf);
+
+#endif /* _LINUX_TDI_DMABUF_H */

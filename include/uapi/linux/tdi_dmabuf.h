@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * tdi_dmabuf - userspace ABI of the vfio-pci variant driver that exports the
+ * MMIO of a TDISP TDI as shared and private DMA-BUFs.
+ *
+ * The ioctls are issued on the VFIO *device* fd of a device bound to the
+ * tdi_dmabuf driver. They use their own ioctl magic rather than a
+ * VFIO_DEVICE_FEATURE: bind/unbind are actions with side effects on other
+ * objects (every DMA-BUF of the device), GET_DMABUF returns a new fd, and
+ * newer kernels already define VFIO_DEVICE_FEATURE_DMA_BUF with different
+ * semantics (caller-chosen ranges, no TDI state); keeping the two apart
+ * avoids any confusion between them. The vfio core hands every ioctl it does
+ * not know to the variant driver, so no VFIO number is taken.
+ *
+ * Every struct starts with a flags word; unknown flags and non-zero reserved
+ * fields are rejected with EINVAL so that they can be given meaning later.
+ *
+ * The flow (one device):
+ *
+ *   UNBOUND --BIND--> LOCKED --(report valid, start)--> RUN
+ *      ^                 |                               |
+ *      |  bind fails     |                               | UNBIND
+ *      +-----------------+-------------------------------+
+ *      |                                                 |
+ *      +---UNBIND--- ERROR <--provider error, reset,-----+
+ *                           memory decode off
+ *
+ * - In UNBOUND (and ERROR) every page of every memory BAR is shared: a
+ *   shared DMA-BUF covers the whole BAR, there are no private pages.
+ * - In RUN the TDI report decides: pages with IS_NON_TEE_MEM are shared,
+ *   other reported pages private, pages in no reported range are in neither.
+ * - BIND is refused with EBUSY while any DMA-BUF of the device is open.
+ * - Any error (provider error, device reset, memory decode disabled, a bind
+ *   failing half-way, unbind) revokes every open DMA-BUF of the device:
+ *   importers are told to drop their mappings, new attachments/mappings fail,
+ *   CPU mappings of shared DMA-BUFs are zapped (later access: SIGBUS) and
+ *   mmap fails with ENODEV. A revoked DMA-BUF never comes back: userspace
+ *   closes it and gets a new one.
+ */
+#ifndef _UAPI_LINUX_TDI_DMABUF_H
+#define _UAPI_LINUX_TDI_DMABUF_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define TDI_DMABUF_MAGIC	0xB6
+
+/* TDI states (struct tdi_dmabuf_state.state, struct tdi_dmabuf_get_layout.state) */
+#define TDI_DMABUF_STATE_UNBOUND	0
+#define TDI_DMABUF_STATE_LOCKED		1
+#define TDI_DMABUF_STATE_RUN		2
+#define TDI_DMABUF_STATE_ERROR		3
+
+/* Why DMA-BUFs were last revoked (struct tdi_dmabuf_state.cause) */
+#define TDI_DMABUF_CAUSE_NONE		0
+#define TDI_DMABUF_CAUSE_PROVIDER	1	/* provider signalled an error */
+#define TDI_DMABUF_CAUSE_RESET		2	/* device reset */
+#define TDI_DMABUF_CAUSE_MEMORY		3	/* memory decode disabled */
+#define TDI_DMABUF_CAUSE_BIND		4	/* bind failed half-way */
+#define TDI_DMABUF_CAUSE_UNBIND		5	/* UNBIND */
+#define TDI_DMABUF_CAUSE_CLOSE		6	/* VFIO device closed */
+
+/* DMA-BUF kinds */
+#define TDI_DMABUF_KIND_SHARED		0
+#define TDI_DMABUF_KIND_PRIVATE		1
+
+/* struct tdi_dmabuf_range.flags */
+#define TDI_DMABUF_RANGE_PRIVATE	(1U << 0)	/* TEE memory */
+#define TDI_DMABUF_RANGE_MSIX_TABLE	(1U << 1)
+#define TDI_DMABUF_RANGE_MSIX_PBA	(1U << 2)
+#define TDI_DMABUF_RANGE_ATTR_UPDATABLE	(1U << 3)	/* IS_MEM_ATTR_UPDATABLE */
+
+/**
+ * struct tdi_dmabuf_bind - argument of BIND and UNBIND
+ * @flags: must be 0
+ * @reserved: must be 0
+ */
+struct tdi_dmabuf_bind {
+	__u32 flags;
+	__u32 reserved;
+	__u64 reserved2[2];
+};
+
+/*
+ * TDI_DMABUF_IOCTL_BIND - lock the TDI, fetch and validate its report, start it.
+ *
+ * Asks the report provider registered for the device to lock/bind the TDI,
+ * reads the TDISP DEVICE_INTERFACE_REPORT, validates it and derives the
+ * shared/private layout, then asks the provider to start the TDI. On success
+ * the state is RUN. On failure the provider is unbound again, any DMA-BUF is
+ * revoked and the state is UNBOUND.
+ *
+ * Errors:
+ *  EINVAL   unknown flags or non-zero reserved fields
+ *  EBUSY    a DMA-BUF of the device is still open (close them first)
+ *  EALREADY the TDI is bound (LOCKED, RUN) or in ERROR (UNBIND it first)
+ *  ENODEV   no report provider handles this device
+ *  EBADMSG  the report is malformed (length, count, range outside a BAR,
+ *           overlap, wrap, reserved bits); the kernel log says which
+ *  EIO      memory decode of the device is disabled
+ *  other    the provider's own error from lock/bind, report or start
+ */
+#define TDI_DMABUF_IOCTL_BIND	_IOWR(TDI_DMABUF_MAGIC, 0x00, struct tdi_dmabuf_bind)
+
+/*
+ * TDI_DMABUF_IOCTL_UNBIND - stop and unbind the TDI.
+ *
+ * Revokes every DMA-BUF of the device, then asks the provider to stop and
+ * unbind. From ERROR this acknowledges the error (retrying the provider's
+ * unbind if it failed before). On success the state is UNBOUND.
+ *
+ * Errors:
+ *  EINVAL   unknown flags or non-zero reserved fields
+ *  ENOTCONN the TDI is not bound (UNBOUND)
+ *  other    the provider failed to unbind: DMA-BUFs are revoked anyway, the
+ *           state is ERROR; UNBIND may be retried
+ */
+#define TDI_DMABUF_IOCTL_UNBIND	_IOWR(TDI_DMABUF_MAGIC, 0x01, struct tdi_dmabuf_bind)
+
+/**
+ * struct tdi_dmabuf_state - argument of GET_STATE
+ * @flags: must be 0
+ * @state: out: TDI_DMABUF_STATE_*
+ * @cause: out: TDI_DMABUF_CAUSE_* of the last revocation
+ * @error: out: positive errno of the last error transition, 0 if none
+ * @nr_dmabufs: out: DMA-BUFs of the device that are still open
+ * @nr_revokes: out: revocations performed since the device was opened
+ * @reserved: must be 0
+ */
+struct tdi_dmabuf_state {
+	__u32 flags;
+	__u32 state;
+	__u32 cause;
+	__u32 error;
+	__u32 nr_dmabufs;
+	__u32 nr_revokes;
+	__u64 reserved[2];
+};
+
+/*
+ * TDI_DMABUF_IOCTL_GET_STATE - read the TDI state.
+ *
+ * Errors:
+ *  EINVAL   unknown flags or non-zero reserved fields
+ *  EFAULT   bad argument pointer
+ */
+#define TDI_DMABUF_IOCTL_GET_STATE	_IOWR(TDI_DMABUF_MAGIC, 0x02, struct tdi_dmabuf_state)
+
+/**
+ * struct tdi_dmabuf_range - one fragment of a BAR
+ * @offset: offset in the BAR, page aligned
+ * @length: length in bytes, page aligned
+ * @dmabuf_offset: GET_RANGES: offset of the fragment in the DMA-BUF (and in
+ *	an mmap of it); GET_LAYOUT: 0
+ * @bar: BAR index (0-5)
+ * @flags: TDI_DMABUF_RANGE_*
+ */
+struct tdi_dmabuf_range {
+	__u64 offset;
+	__u64 length;
+	__u64 dmabuf_offset;
+	__u32 bar;
+	__u32 flags;
+};
+
+/**
+ * struct tdi_dmabuf_get_layout - argument of GET_LAYOUT
+ * @flags: must be 0
+ * @count: in: capacity of @ranges; out: number of fragments of the layout
+ * @ranges: user pointer to an array of struct tdi_dmabuf_range
+ * @state: out: the state this layout belongs to
+ * @reserved: must be 0
+ */
+struct tdi_dmabuf_get_layout {
+	__u32 flags;
+	__u32 count;
+	__u64 ranges;
+	__u32 state;
+	__u32 reserved;
+	__u64 reserved2;
+};
+
+/*
+ * TDI_DMABUF_IOCTL_GET_LAYOUT - the shared/private fragments of every BAR.
+ *
+ * Fragments are sorted by BAR and offset; adjacent fragments with identical
+ * flags are merged. In UNBOUND/LOCKED/ERROR each exportable memory BAR is one
+ * shared fragment. Pages of a BAR in no fragment belong to no DMA-BUF.
+ *
+ * Errors:
+ *  EINVAL   unknown flags or non-zero reserved fields
+ *  ENOSPC   @count was too small; @count is set to the number needed and
+ *           nothing else is written
+ *  EFAULT   bad argument or @ranges pointer
+ */
+#define TDI_DMABUF_IOCTL_GET_LAYOUT	_IOWR(TDI_DMABUF_MAGIC, 0x03, struct tdi_dmabuf_get_layout)
+
+/**
+ * struct tdi_dmabuf_get_dmabuf - argument of GET_DMABUF
+ * @flags: must be 0
+ * @bar: BAR index (0-5)
+ * @kind: TDI_DMABUF_KIND_SHARED or TDI_DMABUF_KIND_PRIVATE
+ * @open_flags: O_RDONLY or O_RDWR, optionally O_CLOEXEC (the new fd is
+ *	always close-on-exec)
+ * @size: out: size of the DMA-BUF (sum of its fragments)
+ * @nr_ranges: out: number of fragments
+ * @reserved: must be 0
+ */
+struct tdi_dmabuf_get_dmabuf {
+	__u32 flags;
+	__u32 bar;
+	__u32 kind;
+	__u32 open_flags;
+	__u64 size;
+	__u32 nr_ranges;
+	__u32 reserved;
+	__u64 reserved2[2];
+};
+
+/*
+ * TDI_DMABUF_IOCTL_GET_DMABUF - export the shared or private fragments of one
+ * BAR as a DMA-BUF; returns the new fd.
+ *
+ * The DMA-BUF is the concatenation of the BAR's fragments of @kind, in BAR
+ * order (GET_RANGES tells where each lies). Shared DMA-BUFs may be mmap()ed
+ * (MAP_SHARED) and attached by any dynamic, peer-to-peer capable importer.
+ * Private DMA-BUFs exist only in RUN, are never mmap-able (mmap fails with
+ * EACCES) and accept only in-kernel importers that registered as secure
+ * (see include/linux/tdi_dmabuf.h).
+ *
+ * Errors:
+ *  EINVAL   unknown flags, non-zero reserved fields, @bar > 5, unknown @kind,
+ *           @open_flags other than O_ACCMODE (not O_WRONLY) and O_CLOEXEC
+ *  ENODEV   @bar is not an exportable memory BAR (I/O, empty, not page sized)
+ *  ENOENT   the BAR has no fragment of @kind in the current layout
+ *  EPERM    private DMA-BUF requested while the TDI is not in RUN
+ *  EIO      memory decode of the device is disabled
+ *  ENOMEM, EMFILE, ENFILE  resources
+ */
+#define TDI_DMABUF_IOCTL_GET_DMABUF	_IOWR(TDI_DMABUF_MAGIC, 0x04, struct tdi_dmabuf_get_dmabuf)
+
+/**
+ * struct tdi_dmabuf_get_ranges - argument of GET_RANGES
+ * @flags: must be 0
+ * @dmabuf_fd: a DMA-BUF fd obtained from GET_DMABUF on this device
+ * @count: in: capacity of @ranges; out: number of fragments of the DMA-BUF
+ * @kind: out: TDI_DMABUF_KIND_*
+ * @ranges: user pointer to an array of struct tdi_dmabuf_range
+ * @bar: out: BAR index
+ * @revoked: out: 1 if the DMA-BUF was revoked, else 0
+ * @reserved: must be 0
+ */
+struct tdi_dmabuf_get_ranges {
+	__u32 flags;
+	__s32 dmabuf_fd;
+	__u32 count;
+	__u32 kind;
+	__u64 ranges;
+	__u32 bar;
+	__u32 revoked;
+	__u64 reserved;
+};
+
+/*
+ * TDI_DMABUF_IOCTL_GET_RANGES - the valid ranges of a DMA-BUF.
+ *
+ * Errors:
+ *  EINVAL   unknown flags, non-zero reserved fields, or @dmabuf_fd is a
+ *           DMA-BUF not exported by this device
+ *  EBADF    @dmabuf_fd is not an open fd, or not a DMA-BUF
+ *  ENOSPC   @count was too small; @count is set to the number needed
+ *  EFAULT   bad argument or @ranges pointer
+ */
+#define TDI_DMABUF_IOCTL_GET_RANGES	_IOWR(TDI_DMABUF_MAGIC, 0x05, struct tdi_dmabuf_get_ranges)
+
+#endif /* _UAPI_LINUX_TDI_DMABUF_H */

@@ -1,0 +1,563 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The TDI state machine.
+ *
+ *            BIND: provider bind        report valid,
+ *   UNBOUND ---------------------> LOCKED ---------------> RUN
+ *      ^  ^     (refused -EBUSY      |    provider start     |
+ *      |  |      while a DMA-BUF     | report/start fails:   |
+ *      |  |      is open)            | revoke, provider      |
+ *      |  +--------------------------+ unbind                |
+ *      |                                                     |
+ *      +------------------ UNBIND (revoke, provider unbind) -+
+ *      |                                                     |
+ *      |  UNBIND      provider error, device reset,          |
+ *      +--------- ERROR <--- memory decode off, unbind fails-+
+ *
+ * Every transition out of LOCKED or RUN revokes every open DMA-BUF of the
+ * device first. A device reset or memory decode disable in UNBOUND revokes
+ * the shared DMA-BUFs but leaves the state alone. In UNBOUND, LOCKED and
+ * ERROR the layout is "every exportable BAR fully shared"; the report's
+ * layout applies in RUN only, and private DMA-BUFs exist only there.
+ *
+ * Providers signal errors from any context through tdi_dmabuf_tdi_error(),
+ * which only records the errno and queues @error_work; the work applies it
+ * under tdi->lock. Every ioctl flushes the work first, so userspace never
+ * sees a state older than an error the provider already signalled.
+ *
+ * Locking: tdi->lock protects the state, the layout, the provider binding and
+ * the DMA-BUF list; provider callbacks run under it. Lock order in
+ * tdi_dmabuf_core.h.
+ */
+#include <linux/device.h>
+#include <linux/dma-buf.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include "tdi_dmabuf_core.h"
+
+static void tdi_dmabuf_tdi_release(struct kref *ref)
+{
+	struct tdi_dmabuf_tdi *tdi = container_of(ref, struct tdi_dmabuf_tdi, ref);
+
+	cancel_work_sync(&tdi->error_work);
+	if (tdi->layout != tdi->unbound_layout)
+		kfree(tdi->layout);
+	kfree(tdi->unbound_layout);
+	mutex_destroy(&tdi->lock);
+	put_device(tdi->dev);
+	kfree(tdi);
+}
+
+/**
+ * tdi_dmabuf_tdi_put() - drop a reference to a TDI
+ * @tdi: the TDI
+ *
+ * Context: process context, may sleep.
+ */
+void tdi_dmabuf_tdi_put(struct tdi_dmabuf_tdi *tdi)
+{
+	kref_put(&tdi->ref, tdi_dmabuf_tdi_release);
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_put);
+
+static void __tdi_dmabuf_set_layout(struct tdi_dmabuf_tdi *tdi,
+				    struct tdi_dmabuf_layout *layout)
+{
+	lockdep_assert_held(&tdi->lock);
+	if (tdi->layout != tdi->unbound_layout)
+		kfree(tdi->layout);
+	tdi->layout = layout;
+}
+
+/**
+ * __tdi_dmabuf_tdi_revoke_all() - revoke every DMA-BUF of the TDI
+ * @tdi: the TDI
+ * @cause: TDI_DMABUF_CAUSE_* recorded if anything was revoked
+ *
+ * Context: tdi->lock held, may sleep.
+ */
+void __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause)
+{
+	struct list_head *node;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&tdi->lock);
+	list_for_each(node, &tdi->dmabufs)
+		n += __tdi_dmabuf_buf_revoke(tdi, node);
+	if (n) {
+		tdi->nr_revokes += n;
+		tdi->cause = cause;
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_tdi_revoke_all);
+
+/* Unbind from the provider if bound; drop the provider once it let go. */
+static int __tdi_dmabuf_provider_unbind(struct tdi_dmabuf_tdi *tdi)
+{
+	int ret = 0;
+
+	lockdep_assert_held(&tdi->lock);
+	if (!tdi->provider)
+		return 0;
+	if (tdi->provider_bound) {
+		ret = tdi->provider->ops->unbind(tdi->provider, tdi);
+		if (ret) {
+			dev_err_ratelimited(tdi->dev, "provider %s: unbind failed: %d\n",
+					    tdi->provider->name, ret);
+			return ret;
+		}
+		tdi->provider_bound = false;
+	}
+	tdi_dmabuf_provider_put(tdi->provider);
+	tdi->provider = NULL;
+	return 0;
+}
+
+/* Unbind, and forget the binding even if the provider refuses. */
+static void __tdi_dmabuf_provider_drop(struct tdi_dmabuf_tdi *tdi)
+{
+	lockdep_assert_held(&tdi->lock);
+	if (__tdi_dmabuf_provider_unbind(tdi)) {
+		tdi->provider_bound = false;
+		__tdi_dmabuf_provider_unbind(tdi);
+	}
+}
+
+static void __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
+{
+	lockdep_assert_held(&tdi->lock);
+
+	__tdi_dmabuf_tdi_revoke_all(tdi, cause);
+	if (tdi->state != TDI_DMABUF_STATE_LOCKED &&
+	    tdi->state != TDI_DMABUF_STATE_RUN)
+		return;
+	/* The TDI is lost; a failing unbind is retried by UNBIND. */
+	__tdi_dmabuf_provider_unbind(tdi);
+	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+	tdi->state = TDI_DMABUF_STATE_ERROR;
+	tdi->cause = cause;
+	tdi->error = err < 0 ? -err : err;
+	dev_warn_ratelimited(tdi->dev, "TDI error (cause %u, %d): DMA-BUFs revoked\n",
+			     cause, err);
+}
+
+/**
+ * tdi_dmabuf_tdi_fail() - revoke everything after an error
+ * @tdi: the TDI
+ * @cause: TDI_DMABUF_CAUSE_*
+ * @err: negative errno describing the error
+ *
+ * Revokes every DMA-BUF; a bound TDI is unbound and enters ERROR.
+ *
+ * Context: process context, may sleep; takes tdi->lock.
+ */
+void tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
+{
+	mutex_lock(&tdi->lock);
+	__tdi_dmabuf_tdi_fail(tdi, cause, err);
+	mutex_unlock(&tdi->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_fail);
+
+static void tdi_dmabuf_error_work(struct work_struct *work)
+{
+	struct tdi_dmabuf_tdi *tdi = container_of(work, struct tdi_dmabuf_tdi,
+						  error_work);
+	int err = atomic_xchg(&tdi->error_pending, 0);
+
+	if (!err)
+		return;
+	tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_PROVIDER, -err);
+}
+
+/**
+ * tdi_dmabuf_tdi_error() - a provider signals an error of a bound TDI
+ * @tdi: the TDI passed to the provider's ->bind()
+ * @err: negative errno (0 is taken as -EIO)
+ *
+ * The error is applied asynchronously: every DMA-BUF of the device is
+ * revoked, the provider's ->unbind() is called and the TDI enters ERROR.
+ * Valid from ->bind() until ->unbind() returns; ignored if the TDI is no
+ * longer bound when it is applied.
+ *
+ * Context: any context.
+ */
+void tdi_dmabuf_tdi_error(struct tdi_dmabuf_tdi *tdi, int err)
+{
+	atomic_set(&tdi->error_pending, err ? abs(err) : EIO);
+	schedule_work(&tdi->error_work);
+}
+EXPORT_SYMBOL_GPL(tdi_dmabuf_tdi_error);
+
+/**
+ * tdi_dmabuf_tdi_flush() - apply a signalled provider error now
+ * @tdi: the TDI
+ *
+ * Context: process context, tdi->lock not held.
+ */
+void tdi_dmabuf_tdi_flush(struct tdi_dmabuf_tdi *tdi)
+{
+	flush_work(&tdi->error_work);
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_flush);
+
+/**
+ * tdi_dmabuf_tdi_dev() - the device of a TDI
+ * @tdi: the TDI
+ *
+ * Return: the device (for a PCI device, &pdev->dev).
+ */
+struct device *tdi_dmabuf_tdi_dev(struct tdi_dmabuf_tdi *tdi)
+{
+	return tdi->dev;
+}
+EXPORT_SYMBOL_GPL(tdi_dmabuf_tdi_dev);
+
+/**
+ * tdi_dmabuf_tdi_bar() - host physical range of an exportable BAR
+ * @tdi: the TDI
+ * @bar: BAR index
+ * @start: out: host physical address
+ * @len: out: length in bytes
+ *
+ * Lets a provider (or a fake one) express report ranges in host addresses.
+ *
+ * Return: 0, or -EINVAL if @bar is not an exportable memory BAR.
+ */
+int tdi_dmabuf_tdi_bar(struct tdi_dmabuf_tdi *tdi, unsigned int bar,
+		       phys_addr_t *start, u64 *len)
+{
+	if (bar >= TDI_DMABUF_NR_BARS || !tdi->bars[bar].len)
+		return -EINVAL;
+	*start = tdi->bars[bar].start;
+	*len = tdi->bars[bar].len;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tdi_dmabuf_tdi_bar);
+
+/**
+ * tdi_dmabuf_tdi_create() - create the TDI of a device
+ * @dev: the device; a reference is taken
+ * @ops: hooks of the embedding driver
+ * @bars: exportable BARs (TDI_DMABUF_NR_BARS entries; len 0 = not exportable;
+ *	start and len page aligned)
+ *
+ * Context: process context, may sleep.
+ * Return: the TDI with one reference, or an ERR_PTR().
+ */
+struct tdi_dmabuf_tdi *tdi_dmabuf_tdi_create(struct device *dev,
+					     const struct tdi_dmabuf_tdi_ops *ops,
+					     const struct tdi_dmabuf_bar *bars)
+{
+	struct tdi_dmabuf_tdi *tdi;
+
+	tdi = kzalloc(sizeof(*tdi), GFP_KERNEL);
+	if (!tdi)
+		return ERR_PTR(-ENOMEM);
+	memcpy(tdi->bars, bars, sizeof(tdi->bars));
+	tdi->unbound_layout = tdi_dmabuf_layout_unbound(bars);
+	if (!tdi->unbound_layout) {
+		kfree(tdi);
+		return ERR_PTR(-ENOMEM);
+	}
+	kref_init(&tdi->ref);
+	tdi->dev = get_device(dev);
+	tdi->ops = ops;
+	INIT_WORK(&tdi->error_work, tdi_dmabuf_error_work);
+	mutex_init(&tdi->lock);
+	INIT_LIST_HEAD(&tdi->dmabufs);
+	tdi->layout = tdi->unbound_layout;
+	tdi->state = TDI_DMABUF_STATE_UNBOUND;
+	tdi->closed = true;
+	return tdi;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_create);
+
+/**
+ * tdi_dmabuf_tdi_open() - the device was opened by userspace
+ * @tdi: the TDI
+ *
+ * Context: process context, may sleep.
+ * Return: 0.
+ */
+int tdi_dmabuf_tdi_open(struct tdi_dmabuf_tdi *tdi)
+{
+	mutex_lock(&tdi->lock);
+	tdi->closed = false;
+	tdi->state = TDI_DMABUF_STATE_UNBOUND;
+	tdi->cause = TDI_DMABUF_CAUSE_NONE;
+	tdi->error = 0;
+	mutex_unlock(&tdi->lock);
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_open);
+
+/**
+ * tdi_dmabuf_tdi_close() - the device was closed: revoke and unbind
+ * @tdi: the TDI
+ *
+ * DMA-BUFs that outlive the device stay revoked until their last reference
+ * goes.
+ *
+ * Context: process context, may sleep.
+ */
+void tdi_dmabuf_tdi_close(struct tdi_dmabuf_tdi *tdi)
+{
+	mutex_lock(&tdi->lock);
+	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_CLOSE);
+	/* Nothing left to retry with: forget the binding. */
+	__tdi_dmabuf_provider_drop(tdi);
+	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+	tdi->state = TDI_DMABUF_STATE_UNBOUND;
+	tdi->closed = true;
+	mutex_unlock(&tdi->lock);
+	/* The provider no longer signals; drop anything still queued. */
+	cancel_work_sync(&tdi->error_work);
+	atomic_set(&tdi->error_pending, 0);
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_close);
+
+static bool tdi_dmabuf_mem_enabled(struct tdi_dmabuf_tdi *tdi)
+{
+	return !tdi->ops || !tdi->ops->mem_enabled || tdi->ops->mem_enabled(tdi);
+}
+
+/* LOCKED: fetch, validate and apply the report, then start. */
+static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
+{
+	struct tdi_dmabuf_provider *prov = tdi->provider;
+	struct tdi_dmabuf_report_buf rb = {};
+	enum tdi_dmabuf_report_fault fault;
+	struct tdi_dmabuf_layout *layout;
+	struct tdi_dmabuf_report *report;
+	int ret;
+
+	lockdep_assert_held(&tdi->lock);
+
+	ret = prov->ops->get_report(prov, tdi, &rb);
+	if (ret) {
+		dev_err_ratelimited(tdi->dev, "provider %s: no report: %d\n",
+				    prov->name, ret);
+		return ret;
+	}
+	ret = tdi_dmabuf_report_parse(rb.data, rb.len, rb.mmio_offset,
+				      tdi->bars, &report, &fault);
+	kvfree(rb.data);
+	if (ret) {
+		dev_err_ratelimited(tdi->dev, "provider %s: bad TDI report: %s\n",
+				    prov->name, tdi_dmabuf_report_fault_str(fault));
+		return ret;
+	}
+	layout = tdi_dmabuf_layout_from_report(report);
+	kfree(report);
+	if (!layout)
+		return -ENOMEM;
+
+	ret = prov->ops->start(prov, tdi);
+	if (ret) {
+		dev_err_ratelimited(tdi->dev, "provider %s: start failed: %d\n",
+				    prov->name, ret);
+		kfree(layout);
+		return ret;
+	}
+	__tdi_dmabuf_set_layout(tdi, layout);
+	tdi->state = TDI_DMABUF_STATE_RUN;
+	return 0;
+}
+
+/**
+ * tdi_dmabuf_tdi_bind() - BIND: lock, validate the report, start
+ * @tdi: the TDI
+ *
+ * Context: process context, may sleep; takes tdi->lock.
+ * Return: 0 (state RUN) or the errno documented for TDI_DMABUF_IOCTL_BIND
+ * (state UNBOUND).
+ */
+int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
+{
+	struct tdi_dmabuf_provider *prov;
+	int ret;
+
+	mutex_lock(&tdi->lock);
+	if (tdi->closed) {
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	if (tdi->state != TDI_DMABUF_STATE_UNBOUND) {
+		ret = -EALREADY;
+		goto out_unlock;
+	}
+	if (tdi->nr_dmabufs) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	if (!tdi_dmabuf_mem_enabled(tdi)) {
+		ret = -EIO;
+		goto out_unlock;
+	}
+	prov = tdi_dmabuf_provider_get(tdi->dev);
+	if (!prov) {
+		dev_err_ratelimited(tdi->dev, "no TDI report provider for this device\n");
+		ret = -ENODEV;
+		goto out_unlock;
+	}
+	ret = prov->ops->bind(prov, tdi);
+	if (ret) {
+		dev_err_ratelimited(tdi->dev, "provider %s: bind failed: %d\n",
+				    prov->name, ret);
+		tdi_dmabuf_provider_put(prov);
+		goto out_unlock;
+	}
+	tdi->provider = prov;
+	tdi->provider_bound = true;
+	tdi->state = TDI_DMABUF_STATE_LOCKED;
+
+	ret = __tdi_dmabuf_tdi_run(tdi);
+	if (ret)
+		goto err_unbind;
+	tdi->error = 0;
+	mutex_unlock(&tdi->lock);
+	return 0;
+
+err_unbind:
+	/* Half-way: nothing may survive that saw the TDI locked. */
+	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_BIND);
+	__tdi_dmabuf_provider_drop(tdi);
+	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+	tdi->state = TDI_DMABUF_STATE_UNBOUND;
+	tdi->cause = TDI_DMABUF_CAUSE_BIND;
+	tdi->error = -ret;
+out_unlock:
+	mutex_unlock(&tdi->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_bind);
+
+/**
+ * tdi_dmabuf_tdi_unbind() - UNBIND: revoke, stop and unbind
+ * @tdi: the TDI
+ *
+ * Context: process context, may sleep; takes tdi->lock.
+ * Return: 0 (state UNBOUND), -ENOTCONN if not bound, or the provider's error
+ * (state ERROR, DMA-BUFs revoked).
+ */
+int tdi_dmabuf_tdi_unbind(struct tdi_dmabuf_tdi *tdi)
+{
+	int ret;
+
+	mutex_lock(&tdi->lock);
+	if (tdi->state == TDI_DMABUF_STATE_UNBOUND) {
+		ret = -ENOTCONN;
+		goto out_unlock;
+	}
+	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_UNBIND);
+	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+	ret = __tdi_dmabuf_provider_unbind(tdi);
+	if (ret) {
+		tdi->state = TDI_DMABUF_STATE_ERROR;
+		tdi->cause = TDI_DMABUF_CAUSE_UNBIND;
+		tdi->error = -ret;
+		goto out_unlock;
+	}
+	tdi->state = TDI_DMABUF_STATE_UNBOUND;
+out_unlock:
+	mutex_unlock(&tdi->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_unbind);
+
+/**
+ * tdi_dmabuf_tdi_get_dmabuf() - GET_DMABUF without the fd
+ * @tdi: the TDI
+ * @bar: BAR index
+ * @kind: TDI_DMABUF_KIND_*
+ * @open_flags: DMA-BUF file flags
+ *
+ * Context: process context, may sleep; takes tdi->lock.
+ * Return: the DMA-BUF or an ERR_PTR() with the errno documented for
+ * TDI_DMABUF_IOCTL_GET_DMABUF.
+ */
+struct dma_buf *tdi_dmabuf_tdi_get_dmabuf(struct tdi_dmabuf_tdi *tdi, u32 bar,
+					  u32 kind, int open_flags)
+{
+	struct dma_buf *dmabuf;
+
+	if (bar >= TDI_DMABUF_NR_BARS ||
+	    (kind != TDI_DMABUF_KIND_SHARED && kind != TDI_DMABUF_KIND_PRIVATE))
+		return ERR_PTR(-EINVAL);
+
+	mutex_lock(&tdi->lock);
+	if (tdi->closed)
+		dmabuf = ERR_PTR(-ENODEV);
+	else if (kind == TDI_DMABUF_KIND_PRIVATE &&
+		 tdi->state != TDI_DMABUF_STATE_RUN)
+		dmabuf = ERR_PTR(-EPERM);
+	else if (!tdi_dmabuf_mem_enabled(tdi))
+		dmabuf = ERR_PTR(-EIO);
+	else
+		dmabuf = tdi_dmabuf_export(tdi, bar, kind, open_flags);
+	mutex_unlock(&tdi->lock);
+	return dmabuf;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_get_dmabuf);
+
+/**
+ * tdi_dmabuf_tdi_get_state() - GET_STATE
+ * @tdi: the TDI
+ * @st: filled in (flags and reserved untouched)
+ *
+ * Context: process context, may sleep; takes tdi->lock.
+ */
+void tdi_dmabuf_tdi_get_state(struct tdi_dmabuf_tdi *tdi,
+			      struct tdi_dmabuf_state *st)
+{
+	mutex_lock(&tdi->lock);
+	st->state = tdi->state;
+	st->cause = tdi->cause;
+	st->error = tdi->error;
+	st->nr_dmabufs = tdi->nr_dmabufs;
+	st->nr_revokes = tdi->nr_revokes;
+	mutex_unlock(&tdi->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_get_state);
+
+/**
+ * tdi_dmabuf_tdi_get_layout() - GET_LAYOUT
+ * @tdi: the TDI
+ * @ranges: output array
+ * @count: in: capacity of @ranges; out: fragments in the layout
+ * @state: out: the state the layout belongs to
+ *
+ * Context: process context, may sleep; takes tdi->lock.
+ * Return: 0, or -ENOSPC if @count was too small (@count is updated).
+ */
+int tdi_dmabuf_tdi_get_layout(struct tdi_dmabuf_tdi *tdi,
+			      struct tdi_dmabuf_range *ranges,
+			      unsigned int *count, u32 *state)
+{
+	const struct tdi_dmabuf_layout *layout;
+	unsigned int i, cap = *count;
+	int ret = 0;
+
+	mutex_lock(&tdi->lock);
+	layout = tdi->layout;
+	*count = layout->nr;
+	*state = tdi->state;
+	if (cap < layout->nr) {
+		ret = -ENOSPC;
+		goto out_unlock;
+	}
+	for (i = 0; i < layout->nr; i++) {
+		ranges[i].offset = layout->frags[i].offset;
+		ranges[i].length = layout->frags[i].len;
+		ranges[i].dmabuf_offset = 0;
+		ranges[i].bar = layout->frags[i].bar;
+		ranges[i].flags = layout->frags[i].flags;
+	}
+out_unlock:
+	mutex_unlock(&tdi->lock);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_get_layout);
