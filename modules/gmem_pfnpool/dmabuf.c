@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DMA-BUF export of a shared range of a gmem file.
+ *
+ * Each export is a registered user of the invalidation engine like any
+ * other: it never refuses, and when the exported range leaves the shared
+ * state (converted to private, or punched), its commit revokes the export:
+ * @revoked is set under the reservation lock and importers are told with
+ * dma_buf_invalidate_mappings(); attach and map fail with -ENODEV from then
+ * on. Converting the range back to shared does not revive an export.
+ *
+ * There are no struct pages: a mapping is an sg_table carrying only DMA
+ * addresses (dma_map_resource() of each contiguous physical run), built from
+ * the file's extents at map time.
+ *
+ * Who pins whom: the export holds a reference to the gmem file (taken at
+ * export, dropped in ->release), so the file, its extents and this module
+ * outlive every export; the user is unregistered in ->release.
+ *
+ * Locking: the reservation lock (dma_resv) protects @revoked. Map holds
+ * dma_resv (taken by its caller), checks @revoked, then reads the extents
+ * under gf->lock: dma_resv -> gf->lock. The commit phase, with gf->map_lock
+ * held for write, sets @revoked under dma_resv before the apply step frees
+ * any extent under gf->lock; so a map that saw @revoked clear reads extents
+ * that are still allocated, and map never takes gf->map_lock (which would
+ * invert gf->map_lock -> dma_resv).
+ */
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/file.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+
+#include "internal.h"
+
+MODULE_IMPORT_NS("DMA_BUF");
+
+/**
+ * struct gmem_pfnpool_dmabuf - one export
+ * @dmabuf: the exported buffer
+ * @gf: the gmem file (a reference held)
+ * @start: first page of the range
+ * @end: one past its last page
+ * @user: registered with @gf
+ * @revoked: set once the range left the shared state; under dmabuf->resv
+ */
+struct gmem_pfnpool_dmabuf {
+	struct dma_buf *dmabuf;
+	struct gmem_pfnpool_file *gf;
+	pgoff_t start;
+	pgoff_t end;
+	struct gmem_pfnpool_user user;
+	bool revoked;
+};
+
+static int gmem_pfnpool_dmabuf_attach(struct dma_buf *dmabuf,
+				      struct dma_buf_attachment *attachment)
+{
+	struct gmem_pfnpool_dmabuf *priv = dmabuf->priv;
+
+	if (READ_ONCE(priv->revoked))
+		return -ENODEV;
+	return 0;
+}
+
+/**
+ * struct gmem_pfnpool_dmabuf_sgt - a mapping handed to an importer
+ * @sgt: DMA addresses only, one entry per physically contiguous run
+ * @page_backed: bit i set if entry i was mapped with dma_map_page(): part of
+ *	a pool range may share a memory section with System RAM and then
+ *	has (reserved) struct pages, which dma_map_resource() refuses
+ */
+struct gmem_pfnpool_dmabuf_sgt {
+	struct sg_table sgt;
+	unsigned long page_backed[];
+};
+
+static void gmem_pfnpool_dmabuf_unmap_sgt(struct dma_buf_attachment *a,
+					  struct sg_table *sgt,
+					  enum dma_data_direction dir)
+{
+	struct gmem_pfnpool_dmabuf_sgt *m =
+		container_of(sgt, struct gmem_pfnpool_dmabuf_sgt, sgt);
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (test_bit(i, m->page_backed))
+			dma_unmap_page_attrs(a->dev, sg_dma_address(sg),
+					     sg_dma_len(sg), dir,
+					     DMA_ATTR_SKIP_CPU_SYNC);
+		else
+			dma_unmap_resource(a->dev, sg_dma_address(sg),
+					   sg_dma_len(sg), dir,
+					   DMA_ATTR_SKIP_CPU_SYNC);
+	}
+	sg_free_table(sgt);
+	kfree(m);
+}
+
+/* Walk the range's extents: call @fn once per physically contiguous run. */
+static unsigned int
+gmem_pfnpool_dmabuf_runs(struct gmem_pfnpool_dmabuf *priv,
+			 void (*fn)(void *data, unsigned int nr,
+				    unsigned long pfn, pgoff_t npages),
+			 void *data)
+{
+	struct gmem_pfnpool_file *gf = priv->gf;
+	unsigned long pfn, run_pfn = 0;
+	pgoff_t i, first, last, n, run_pages = 0;
+	unsigned int nr = 0;
+
+	lockdep_assert_held(&gf->lock);
+	for (i = priv->start; i < priv->end; i += n) {
+		pfn = __gmem_pfnpool_extent_lookup(gf, i, &first, &last);
+		if (!pfn)
+			return 0;
+		n = min(last + 1, priv->end) - i;
+		if (run_pages && pfn == run_pfn + run_pages &&
+		    pfn_valid(pfn) == pfn_valid(run_pfn)) {
+			run_pages += n;
+			continue;
+		}
+		if (run_pages && fn)
+			fn(data, nr - 1, run_pfn, run_pages);
+		run_pfn = pfn;
+		run_pages = n;
+		nr++;
+	}
+	if (run_pages && fn)
+		fn(data, nr - 1, run_pfn, run_pages);
+	return nr;
+}
+
+struct gmem_pfnpool_dmabuf_fill {
+	struct gmem_pfnpool_dmabuf_sgt *m;
+	struct scatterlist *sg;
+};
+
+static void gmem_pfnpool_dmabuf_fill_one(void *data, unsigned int nr,
+					 unsigned long pfn, pgoff_t npages)
+{
+	struct gmem_pfnpool_dmabuf_fill *f = data;
+
+	f->sg = f->sg ? sg_next(f->sg) : f->m->sgt.sgl;
+	/* Physical address for now; replaced by the DMA address below. */
+	sg_dma_address(f->sg) = PFN_PHYS(pfn);
+	sg_dma_len(f->sg) = npages << PAGE_SHIFT;
+	if (pfn_valid(pfn))
+		__set_bit(nr, f->m->page_backed);
+}
+
+static struct sg_table *
+gmem_pfnpool_dmabuf_map(struct dma_buf_attachment *attachment,
+			enum dma_data_direction dir)
+{
+	struct gmem_pfnpool_dmabuf *priv = attachment->dmabuf->priv;
+	struct gmem_pfnpool_file *gf = priv->gf;
+	struct gmem_pfnpool_dmabuf_fill fill = {};
+	struct device *dev = attachment->dev;
+	struct scatterlist *sg;
+	unsigned int nents, i;
+	int ret;
+
+	dma_resv_assert_held(attachment->dmabuf->resv);
+	if (priv->revoked)
+		return ERR_PTR(-ENODEV);
+
+	mutex_lock(&gf->lock);
+	nents = gmem_pfnpool_dmabuf_runs(priv, NULL, NULL);
+	if (!nents) {
+		ret = -ENODEV;
+		goto unlock;
+	}
+	fill.m = kzalloc(struct_size(fill.m, page_backed,
+				     BITS_TO_LONGS(nents)), GFP_KERNEL);
+	if (!fill.m) {
+		ret = -ENOMEM;
+		goto unlock;
+	}
+	ret = sg_alloc_table(&fill.m->sgt, nents, GFP_KERNEL);
+	if (ret)
+		goto free_map;
+	gmem_pfnpool_dmabuf_runs(priv, gmem_pfnpool_dmabuf_fill_one, &fill);
+	mutex_unlock(&gf->lock);
+
+	for_each_sgtable_dma_sg(&fill.m->sgt, sg, i) {
+		phys_addr_t phys = sg_dma_address(sg);
+		dma_addr_t dma;
+
+		if (test_bit(i, fill.m->page_backed))
+			dma = dma_map_page_attrs(dev, pfn_to_page(PHYS_PFN(phys)),
+						 0, sg_dma_len(sg), dir,
+						 DMA_ATTR_SKIP_CPU_SYNC);
+		else
+			dma = dma_map_resource(dev, phys, sg_dma_len(sg), dir,
+					       DMA_ATTR_SKIP_CPU_SYNC);
+		if (dma_mapping_error(dev, dma)) {
+			fill.m->sgt.nents = i;
+			gmem_pfnpool_dmabuf_unmap_sgt(attachment,
+						      &fill.m->sgt, dir);
+			return ERR_PTR(-EIO);
+		}
+		sg_dma_address(sg) = dma;
+	}
+	return &fill.m->sgt;
+
+free_map:
+	kfree(fill.m);
+unlock:
+	mutex_unlock(&gf->lock);
+	return ERR_PTR(ret);
+}
+
+static void gmem_pfnpool_dmabuf_unmap(struct dma_buf_attachment *attachment,
+				      struct sg_table *sgt,
+				      enum dma_data_direction dir)
+{
+	gmem_pfnpool_dmabuf_unmap_sgt(attachment, sgt, dir);
+}
+
+static void gmem_pfnpool_dmabuf_release(struct dma_buf *dmabuf)
+{
+	struct gmem_pfnpool_dmabuf *priv = dmabuf->priv;
+
+	gmem_pfnpool_unregister_user(priv->gf, &priv->user);
+	gmem_pfnpool_file_put(priv->gf);
+	kfree(priv);
+}
+
+static const struct dma_buf_ops gmem_pfnpool_dmabuf_ops = {
+	.attach = gmem_pfnpool_dmabuf_attach,
+	.map_dma_buf = gmem_pfnpool_dmabuf_map,
+	.unmap_dma_buf = gmem_pfnpool_dmabuf_unmap,
+	.release = gmem_pfnpool_dmabuf_release,
+};
+
+static void gmem_pfnpool_dmabuf_commit(struct gmem_pfnpool_user *user,
+				       const struct gmem_pfnpool_range *range)
+{
+	struct gmem_pfnpool_dmabuf *priv =
+		container_of(user, struct gmem_pfnpool_dmabuf, user);
+
+	if (range->event == GMEM_PFNPOOL_EVENT_TO_SHARED ||
+	    range->end <= priv->start || priv->end <= range->start)
+		return;
+
+	dma_resv_lock(priv->dmabuf->resv, NULL);
+	if (!priv->revoked) {
+		WRITE_ONCE(priv->revoked, true);
+		dma_buf_invalidate_mappings(priv->dmabuf);
+	}
+	dma_resv_unlock(priv->dmabuf->resv);
+}
+
+static const struct gmem_pfnpool_user_ops gmem_pfnpool_dmabuf_user_ops = {
+	.commit = gmem_pfnpool_dmabuf_commit,
+};
+
+/**
+ * gmem_pfnpool_export_dmabuf() - export a shared range as a DMA-BUF
+ * @gf: the file
+ * @start: first page
+ * @end: one past the last page
+ *
+ * Return: an O_CLOEXEC fd, or -EINVAL if a part of the range is not shared,
+ * -EAGAIN if a conversion of it is in flight, -ENOSPC, -ENOMEM, -EMFILE.
+ */
+int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
+			       pgoff_t end)
+{
+	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
+	struct gmem_pfnpool_dmabuf *priv;
+	int ret;
+
+	if (!gmem_pfnpool_attrs_all(&gf->attrs, start, end,
+				    GMEM_PFNPOOL_ATTR_SHARED))
+		goto not_shared;
+	ret = gmem_pfnpool_extent_allocate(gf, start, end);
+	if (ret)
+		return ret;
+
+	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
+	if (!priv)
+		return -ENOMEM;
+	priv->gf = gf;
+	priv->start = start;
+	priv->end = end;
+	priv->user.name = "dmabuf";
+	priv->user.ops = &gmem_pfnpool_dmabuf_user_ops;
+
+	exp_info.ops = &gmem_pfnpool_dmabuf_ops;
+	exp_info.size = (size_t)(end - start) << PAGE_SHIFT;
+	exp_info.flags = O_RDWR | O_CLOEXEC;
+	exp_info.priv = priv;
+
+	priv->dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(priv->dmabuf)) {
+		ret = PTR_ERR(priv->dmabuf);
+		goto free_priv;
+	}
+	/* From here dma_buf_put() frees priv through ->release. */
+	get_file(gf->file);
+	gmem_pfnpool_register_user(gf, &priv->user);
+
+	/*
+	 * Registered first, checked second: a conversion to private that
+	 * committed before we registered is seen here; one that starts
+	 * after will revoke us.
+	 */
+	mutex_lock(&gf->lock);
+	if (__gmem_pfnpool_inflight(gf, start, end))
+		ret = -EAGAIN;
+	else if (!gmem_pfnpool_attrs_all(&gf->attrs, start, end,
+					 GMEM_PFNPOOL_ATTR_SHARED))
+		ret = -EINVAL;
+	mutex_unlock(&gf->lock);
+	if (ret)
+		goto put_dmabuf;
+
+	ret = dma_buf_fd(priv->dmabuf, O_CLOEXEC);
+	if (ret < 0)
+		goto put_dmabuf;
+	return ret;
+
+put_dmabuf:
+	dma_buf_put(priv->dmabuf);
+	return ret;
+free_priv:
+	kfree(priv);
+	return ret;
+not_shared:
+	pr_warn_ratelimited("export of a range that is not shared\n");
+	return -EINVAL;
+}

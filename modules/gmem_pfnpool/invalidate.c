@@ -1,0 +1,509 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Two-phase invalidation: the one path by which a range of a gmem file
+ * changes (conversion to shared or private, hole punch).
+ *
+ * Every party that may hold a translation of the file's PFNs is a registered
+ * struct gmem_pfnpool_user: the userspace mappings of the file (mmap.c), each
+ * DMA-BUF export (dmabuf.c) and in-kernel users (include/linux/gmem_pfnpool.h).
+ * None of them is special-cased here, so a refused conversion tears nothing
+ * down: no user has changed anything before all of them agreed.
+ *
+ * State of a range, and who moves it:
+ *
+ *   STABLE --range lock--> BLOCKED --all prepare() == 0--> COMMITTING
+ *     ^                      |                                 |
+ *     |       one prepare() != 0: abort() in reverse           |
+ *     +----------------------+      commit() each, apply, -----+
+ *                                   range unlock
+ *
+ *   STABLE:     faults map the range, lookups and pins succeed.
+ *   BLOCKED:    the range is in gf->inflight; new faults on it wait (they
+ *               sleep until it leaves gf->inflight, then retry), lookups and
+ *               pins fail with -EAGAIN. Users are asked to prepare, in
+ *               registration order. A user holding a pin on the range refuses
+ *               on its behalf without being called.
+ *   COMMITTING: gf->map_lock held for write: no fault is between its checks
+ *               and its page-table update, no DMA-BUF is being mapped. Every
+ *               user commits (zap PTEs, revoke importers, drop mappings),
+ *               then the attribute flips or the extents are freed.
+ *
+ * A fault racing with a conversion:
+ *
+ *   fault                            convert
+ *   -----                            -------
+ *   down_read(map_lock)
+ *   lock; range not in flight;       lock; wait: range in flight? no
+ *   attr shared; insert PTEs         insert range in gf->inflight; unlock
+ *   unlock; up_read(map_lock)        prepare() each user  (PTEs still there)
+ *                                    down_write(map_lock) (waits for faults)
+ *   fault again: in flight,          commit(): unmap_mapping_range()
+ *   sleeps on gf->wq                 flip attribute; up_write(map_lock)
+ *                                    remove from gf->inflight; wake gf->wq
+ *   retries: private -> SIGBUS
+ *
+ * Overlapping conversions are serialised by the range lock (an interval tree
+ * of in-flight ranges and a waitqueue); non-overlapping ones prepare in
+ * parallel and only serialise on gf->map_lock for their short commit phase.
+ * Waiting for an overlapping conversion is killable (-EINTR).
+ *
+ * Locking: gf->users_rwsem (read) -> gf->map_lock (write, commit only) ->
+ * gf->lock. Users are called with users_rwsem held for read and, for commit,
+ * map_lock held for write; lockdep is told about the callback phase through
+ * the gmem_pfnpool_invalidate pseudo-lock, so a user that takes, inside a
+ * callback, a lock it also holds while converting is reported.
+ */
+#include <linux/interval_tree.h>
+#include <linux/lockdep.h>
+#include <linux/sched/signal.h>
+#include <linux/slab.h>
+#include <kunit/visibility.h>
+
+#include "internal.h"
+
+#ifdef CONFIG_LOCKDEP
+static struct lockdep_map gmem_pfnpool_invalidate_map = {
+	.name = "gmem_pfnpool_invalidate",
+};
+#endif
+
+/**
+ * struct gmem_pfnpool_pin - a pinned page range
+ * @node: entry in the user's pin list
+ * @start: first page
+ * @end: one past the last page
+ */
+struct gmem_pfnpool_pin {
+	struct list_head node;
+	pgoff_t start;
+	pgoff_t end;
+};
+
+/**
+ * gmem_pfnpool_file_init() - set up the core of a gmem file
+ * @gf: zeroed file state
+ * @pool: pool backing it
+ * @npages: size in pages, non-zero
+ * @attr: initial attribute of every page
+ *
+ * The VFS side (struct file, mapping, mmap user) is added by file.c; KUnit
+ * suites use the core alone.
+ *
+ * Return: 0 or -ENOMEM.
+ */
+int gmem_pfnpool_file_init(struct gmem_pfnpool_file *gf,
+			   struct gmem_pfnpool_pool *pool, pgoff_t npages,
+			   u32 attr)
+{
+	int ret;
+
+	gf->pool = pool;
+	gf->npages = npages;
+	mutex_init(&gf->lock);
+	mt_init(&gf->extents);
+	gf->inflight = RB_ROOT_CACHED;
+	init_waitqueue_head(&gf->wq);
+	init_rwsem(&gf->users_rwsem);
+	INIT_LIST_HEAD(&gf->users);
+	init_rwsem(&gf->map_lock);
+	INIT_LIST_HEAD(&gf->node);
+
+	ret = gmem_pfnpool_attrs_init(&gf->attrs, npages, attr);
+	if (ret)
+		gmem_pfnpool_attrs_destroy(&gf->attrs);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_file_init);
+
+/**
+ * gmem_pfnpool_file_destroy() - free a file core and its memory
+ * @gf: file state with no users left
+ *
+ * Returns every extent, zeroed, to the pool.
+ */
+void gmem_pfnpool_file_destroy(struct gmem_pfnpool_file *gf)
+{
+	WARN_ON(!list_empty(&gf->users));
+	mutex_lock(&gf->lock);
+	__gmem_pfnpool_extent_free(gf, 0, gf->npages);
+	mutex_unlock(&gf->lock);
+	mtree_destroy(&gf->extents);
+	gmem_pfnpool_attrs_destroy(&gf->attrs);
+	mutex_destroy(&gf->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_file_destroy);
+
+/**
+ * __gmem_pfnpool_inflight() - is a conversion of a range in flight?
+ * @gf: the file
+ * @start: first page
+ * @end: one past the last page
+ *
+ * Context: gf->lock held.
+ * Return: true if a conversion overlapping [@start, @end) is in flight.
+ */
+bool __gmem_pfnpool_inflight(struct gmem_pfnpool_file *gf, pgoff_t start,
+			     pgoff_t end)
+{
+	lockdep_assert_held(&gf->lock);
+	return interval_tree_iter_first(&gf->inflight, start, end - 1);
+}
+EXPORT_SYMBOL_IF_KUNIT(__gmem_pfnpool_inflight);
+
+/* Sleep until a conversion leaves gf->inflight; the caller rechecks. */
+static int gmem_pfnpool_wait_inflight(struct gmem_pfnpool_file *gf,
+				      unsigned long gen)
+{
+	return wait_event_killable(gf->wq, READ_ONCE(gf->inflight_gen) != gen);
+}
+
+/**
+ * gmem_pfnpool_wait_stable() - wait until no conversion covers a page
+ * @gf: the file
+ * @index: page index
+ *
+ * Context: may sleep; no gmem_pfnpool lock held.
+ * Return: 0, or -EINTR on a fatal signal.
+ */
+int gmem_pfnpool_wait_stable(struct gmem_pfnpool_file *gf, pgoff_t index)
+{
+	unsigned long gen;
+
+	for (;;) {
+		mutex_lock(&gf->lock);
+		if (!__gmem_pfnpool_inflight(gf, index, index + 1)) {
+			mutex_unlock(&gf->lock);
+			return 0;
+		}
+		gen = gf->inflight_gen;
+		mutex_unlock(&gf->lock);
+		if (gmem_pfnpool_wait_inflight(gf, gen))
+			return -EINTR;
+	}
+}
+
+/* The range lock: BLOCKED from here until gmem_pfnpool_range_unlock(). */
+static int gmem_pfnpool_range_lock(struct gmem_pfnpool_file *gf,
+				   struct interval_tree_node *it,
+				   pgoff_t start, pgoff_t end)
+{
+	unsigned long gen;
+
+	it->start = start;
+	it->last = end - 1;
+	mutex_lock(&gf->lock);
+	while (__gmem_pfnpool_inflight(gf, start, end)) {
+		gen = gf->inflight_gen;
+		mutex_unlock(&gf->lock);
+		if (gmem_pfnpool_wait_inflight(gf, gen))
+			return -EINTR;
+		mutex_lock(&gf->lock);
+	}
+	interval_tree_insert(it, &gf->inflight);
+	mutex_unlock(&gf->lock);
+	return 0;
+}
+
+static void gmem_pfnpool_range_unlock(struct gmem_pfnpool_file *gf,
+				      struct interval_tree_node *it)
+{
+	mutex_lock(&gf->lock);
+	interval_tree_remove(it, &gf->inflight);
+	WRITE_ONCE(gf->inflight_gen, gf->inflight_gen + 1);
+	mutex_unlock(&gf->lock);
+	wake_up_all(&gf->wq);
+}
+
+/* A pin of @user on the range refuses for it; else ask the user. */
+static int gmem_pfnpool_prepare_one(struct gmem_pfnpool_file *gf,
+				    struct gmem_pfnpool_user *user,
+				    const struct gmem_pfnpool_range *range,
+				    struct gmem_pfnpool_veto *veto)
+{
+	struct gmem_pfnpool_pin *pin;
+	int ret = 0;
+
+	mutex_lock(&gf->lock);
+	list_for_each_entry(pin, &user->pins, node) {
+		if (pin->start < range->end && range->start < pin->end) {
+			veto->index = max(pin->start, range->start);
+			veto->name = user->name;
+			ret = -EBUSY;
+			break;
+		}
+	}
+	mutex_unlock(&gf->lock);
+	if (ret)
+		return ret;
+
+	if (user->ops->prepare)
+		ret = user->ops->prepare(user, range);
+	if (ret) {
+		veto->index = range->start;
+		veto->name = user->name;
+	}
+	return ret;
+}
+
+typedef void (*gmem_pfnpool_apply_t)(struct gmem_pfnpool_file *gf,
+				     const struct gmem_pfnpool_range *range);
+
+static void gmem_pfnpool_apply_convert(struct gmem_pfnpool_file *gf,
+				       const struct gmem_pfnpool_range *range)
+{
+	u32 attr = range->event == GMEM_PFNPOOL_EVENT_TO_SHARED ?
+		   GMEM_PFNPOOL_ATTR_SHARED : GMEM_PFNPOOL_ATTR_PRIVATE;
+
+	lockdep_assert_held(&gf->lock);
+	/* The commit phase cannot fail: the maple tree may not run dry. */
+	gmem_pfnpool_attrs_set(&gf->attrs, range->start, range->end, attr,
+			       GFP_KERNEL | __GFP_NOFAIL);
+}
+
+static void gmem_pfnpool_apply_punch(struct gmem_pfnpool_file *gf,
+				     const struct gmem_pfnpool_range *range)
+{
+	lockdep_assert_held(&gf->lock);
+	__gmem_pfnpool_extent_free(gf, range->start, range->end);
+}
+
+/*
+ * The engine. Runs the state machine above for @range; @apply is the change
+ * itself, made once all users committed. @skip, if set, is asked under the
+ * range lock whether there is nothing to do (e.g. the range already has the
+ * target attribute), in which case no user is called.
+ */
+static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
+				   const struct gmem_pfnpool_range *range,
+				   gmem_pfnpool_apply_t apply,
+				   bool (*skip)(struct gmem_pfnpool_file *gf,
+						const struct gmem_pfnpool_range *r),
+				   struct gmem_pfnpool_veto *veto)
+{
+	struct interval_tree_node it;
+	struct gmem_pfnpool_user *user;
+	int ret;
+
+	ret = gmem_pfnpool_range_lock(gf, &it, range->start, range->end);
+	if (ret)
+		return ret;
+
+	if (skip && skip(gf, range))
+		goto unlock_range;
+
+	down_read(&gf->users_rwsem);
+	lock_map_acquire(&gmem_pfnpool_invalidate_map);
+
+	list_for_each_entry(user, &gf->users, node) {
+		ret = gmem_pfnpool_prepare_one(gf, user, range, veto);
+		if (ret)
+			goto abort;
+	}
+
+	down_write(&gf->map_lock);
+	list_for_each_entry(user, &gf->users, node)
+		if (user->ops->commit)
+			user->ops->commit(user, range);
+	mutex_lock(&gf->lock);
+	apply(gf, range);
+	mutex_unlock(&gf->lock);
+	up_write(&gf->map_lock);
+	atomic64_inc(&gf->stats.conversions);
+	goto unlock_users;
+
+abort:
+	atomic64_inc(&gf->stats.vetoes);
+	list_for_each_entry_continue_reverse(user, &gf->users, node)
+		if (user->ops->abort)
+			user->ops->abort(user, range);
+unlock_users:
+	lock_map_release(&gmem_pfnpool_invalidate_map);
+	up_read(&gf->users_rwsem);
+unlock_range:
+	gmem_pfnpool_range_unlock(gf, &it);
+	return ret;
+}
+
+static bool gmem_pfnpool_convert_noop(struct gmem_pfnpool_file *gf,
+				      const struct gmem_pfnpool_range *range)
+{
+	u32 attr = range->event == GMEM_PFNPOOL_EVENT_TO_SHARED ?
+		   GMEM_PFNPOOL_ATTR_SHARED : GMEM_PFNPOOL_ATTR_PRIVATE;
+
+	return gmem_pfnpool_attrs_all(&gf->attrs, range->start, range->end,
+				      attr);
+}
+
+/**
+ * gmem_pfnpool_convert() - change the attribute of a page range
+ * @gf: the file
+ * @start: first page
+ * @end: one past the last page, @start < @end <= gf->npages
+ * @attr: GMEM_PFNPOOL_ATTR_SHARED or GMEM_PFNPOOL_ATTR_PRIVATE
+ * @veto: out: on -EBUSY, who refused and where
+ *
+ * Context: may sleep; must not be called from a user callback.
+ * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR.
+ */
+int gmem_pfnpool_convert(struct gmem_pfnpool_file *gf, pgoff_t start,
+			 pgoff_t end, u32 attr, struct gmem_pfnpool_veto *veto)
+{
+	struct gmem_pfnpool_range range = {
+		.start = start,
+		.end = end,
+		.event = attr == GMEM_PFNPOOL_ATTR_SHARED ?
+			 GMEM_PFNPOOL_EVENT_TO_SHARED :
+			 GMEM_PFNPOOL_EVENT_TO_PRIVATE,
+	};
+
+	return gmem_pfnpool_invalidate(gf, &range, gmem_pfnpool_apply_convert,
+				       gmem_pfnpool_convert_noop, veto);
+}
+EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_convert);
+
+/**
+ * gmem_pfnpool_punch() - return the memory of a page range to the pool
+ * @gf: the file
+ * @start: first page
+ * @end: one past the last page
+ * @veto: out: on -EBUSY, who refused and where
+ *
+ * The pages read as zero when touched again (fresh, zeroed memory).
+ *
+ * Context: may sleep.
+ * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR.
+ */
+int gmem_pfnpool_punch(struct gmem_pfnpool_file *gf, pgoff_t start,
+		       pgoff_t end, struct gmem_pfnpool_veto *veto)
+{
+	struct gmem_pfnpool_range range = {
+		.start = start,
+		.end = end,
+		.event = GMEM_PFNPOOL_EVENT_PUNCH,
+	};
+
+	return gmem_pfnpool_invalidate(gf, &range, gmem_pfnpool_apply_punch,
+				       NULL, veto);
+}
+EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_punch);
+
+/**
+ * gmem_pfnpool_register_user() - register a user of a gmem file
+ * @gf: the file (a reference held by the caller for as long as the user
+ *	stays registered)
+ * @user: the user, with @name and @ops set
+ *
+ * From now on @user is called for every change of the file.
+ *
+ * Context: may sleep; not from a user callback.
+ * Return: 0.
+ */
+int gmem_pfnpool_register_user(struct gmem_pfnpool_file *gf,
+			       struct gmem_pfnpool_user *user)
+{
+	INIT_LIST_HEAD(&user->pins);
+	down_write(&gf->users_rwsem);
+	list_add_tail(&user->node, &gf->users);
+	up_write(&gf->users_rwsem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(gmem_pfnpool_register_user);
+
+/**
+ * gmem_pfnpool_unregister_user() - unregister a user, dropping its pins
+ * @gf: the file
+ * @user: a registered user
+ *
+ * Waits for a conversion that is calling users to finish.
+ *
+ * Context: may sleep; not from a user callback.
+ */
+void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
+				  struct gmem_pfnpool_user *user)
+{
+	struct gmem_pfnpool_pin *pin, *tmp;
+
+	down_write(&gf->users_rwsem);
+	list_del(&user->node);
+	mutex_lock(&gf->lock);
+	list_for_each_entry_safe(pin, tmp, &user->pins, node) {
+		list_del(&pin->node);
+		kfree(pin);
+	}
+	mutex_unlock(&gf->lock);
+	up_write(&gf->users_rwsem);
+}
+EXPORT_SYMBOL_GPL(gmem_pfnpool_unregister_user);
+
+/**
+ * gmem_pfnpool_pin() - pin a page range for a user
+ * @gf: the file
+ * @user: a registered user
+ * @start: first page
+ * @nr_pages: number of pages, non-zero
+ *
+ * While pinned, every conversion or punch overlapping the range is refused
+ * in @user's name. Pins nest: each needs its own gmem_pfnpool_unpin().
+ *
+ * Context: may sleep.
+ * Return: 0, -EINVAL for a range outside the file, -EAGAIN while a
+ * conversion of the range is in flight, -ENOMEM.
+ */
+int gmem_pfnpool_pin(struct gmem_pfnpool_file *gf,
+		     struct gmem_pfnpool_user *user,
+		     pgoff_t start, pgoff_t nr_pages)
+{
+	struct gmem_pfnpool_pin *pin;
+	int ret = 0;
+
+	if (!nr_pages || start >= gf->npages || nr_pages > gf->npages - start)
+		return -EINVAL;
+
+	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
+	if (!pin)
+		return -ENOMEM;
+	pin->start = start;
+	pin->end = start + nr_pages;
+
+	mutex_lock(&gf->lock);
+	if (__gmem_pfnpool_inflight(gf, pin->start, pin->end))
+		ret = -EAGAIN;
+	else
+		list_add_tail(&pin->node, &user->pins);
+	mutex_unlock(&gf->lock);
+	if (ret)
+		kfree(pin);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gmem_pfnpool_pin);
+
+/**
+ * gmem_pfnpool_unpin() - drop a pin taken with gmem_pfnpool_pin()
+ * @gf: the file
+ * @user: the user that took it
+ * @start: first page, as pinned
+ * @nr_pages: number of pages, as pinned
+ *
+ * Context: may sleep.
+ * Return: 0, or -ENOENT if @user holds no such pin.
+ */
+int gmem_pfnpool_unpin(struct gmem_pfnpool_file *gf,
+		       struct gmem_pfnpool_user *user,
+		       pgoff_t start, pgoff_t nr_pages)
+{
+	struct gmem_pfnpool_pin *pin;
+	int ret = -ENOENT;
+
+	mutex_lock(&gf->lock);
+	list_for_each_entry(pin, &user->pins, node) {
+		if (pin->start == start && pin->end == start + nr_pages) {
+			list_del(&pin->node);
+			kfree(pin);
+			ret = 0;
+			break;
+		}
+	}
+	mutex_unlock(&gf->lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(gmem_pfnpool_unpin);

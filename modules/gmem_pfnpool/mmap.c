@@ -1,0 +1,286 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Userspace mappings of gmem files: MAP_SHARED only, VM_PFNMAP (there are no
+ * struct pages), shared ranges only (a private page raises SIGBUS).
+ *
+ * A fault maps the largest block the alignment allows: a PUD (1 GiB) or PMD
+ * (2 MiB) entry when the virtual address and the file offset are congruent
+ * modulo the block, the extent backing it is contiguous and aligned, the
+ * whole block is shared and inside the VMA (gmem_pfnpool_map_order()).
+ * Kernels whose core mm never calls ->huge_fault() for a VM_PFNMAP mapping
+ * (before 6.12 hugepage_vma_check() rejects VM_SPECIAL VMAs) come to ->fault
+ * only; there the fault populates the PTEs of the whole aligned 2 MiB block
+ * at once, so a fault still covers 2 MiB.
+ *
+ * The mappings of a file are one registered user of the invalidation engine
+ * (gf->mmap_user): it never refuses; on commit it zaps the range from every
+ * mapping of the file (unmap_mapping_range() on the file's own mapping).
+ *
+ * Locking: a fault takes gf->map_lock for read and then gf->lock, and keeps
+ * both while it inserts entries; the commit phase holds gf->map_lock for
+ * write, so no fault is between its checks and its page-table update then.
+ * Lock order: mmap_lock (or VMA lock) -> gf->map_lock -> gf->lock -> PTL.
+ */
+#include <linux/huge_mm.h>
+#include <linux/mm.h>
+#include <kunit/visibility.h>
+
+#include "internal.h"
+
+/**
+ * gmem_pfnpool_order_fits() - can one entry of @order map the fault?
+ * @ctx: the fault and what backs it
+ * @order: mapping order in pages (0, PMD or PUD order)
+ *
+ * Return: true if the naturally aligned block of 2^@order pages around the
+ * faulting page is aligned in virtual and physical space, inside the VMA,
+ * backed by one extent and shared all through.
+ */
+bool gmem_pfnpool_order_fits(const struct gmem_pfnpool_map_ctx *ctx,
+			     unsigned int order)
+{
+	unsigned long n = 1UL << order;
+	unsigned long bytes = n << PAGE_SHIFT;
+	pgoff_t bs = ALIGN_DOWN(ctx->index, n);
+	pgoff_t off = ctx->index - bs;
+	unsigned long baddr;
+
+	if (order >= BITS_PER_LONG - PAGE_SHIFT)
+		return false;
+	if (ctx->addr < (off << PAGE_SHIFT))
+		return false;
+	baddr = (ctx->addr & PAGE_MASK) - (off << PAGE_SHIFT);
+	if (!IS_ALIGNED(baddr, bytes) || !IS_ALIGNED(ctx->pfn - off, n))
+		return false;
+	if (baddr < ctx->vm_start || ctx->vm_end - baddr < bytes)
+		return false;
+	if (bs < ctx->ext_first || bs + n - 1 > ctx->ext_last)
+		return false;
+	return bs >= ctx->attr_first && bs + n - 1 <= ctx->attr_last;
+}
+EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_order_fits);
+
+/**
+ * gmem_pfnpool_map_order() - largest mapping order usable for a fault
+ * @ctx: the fault and what backs it
+ * @max_order: largest order the caller can insert
+ *
+ * Return: PUD order, PMD order or 0.
+ */
+unsigned int gmem_pfnpool_map_order(const struct gmem_pfnpool_map_ctx *ctx,
+				    unsigned int max_order)
+{
+	if (max_order >= GMEM_PFNPOOL_ORDER_PUD &&
+	    gmem_pfnpool_order_fits(ctx, GMEM_PFNPOOL_ORDER_PUD))
+		return GMEM_PFNPOOL_ORDER_PUD;
+	if (max_order >= GMEM_PFNPOOL_ORDER_PMD &&
+	    gmem_pfnpool_order_fits(ctx, GMEM_PFNPOOL_ORDER_PMD))
+		return GMEM_PFNPOOL_ORDER_PMD;
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_map_order);
+
+/*
+ * Map the shared, allocated, stable pages of the 2 MiB block of the file
+ * around the fault with PTEs. The faulting page must be mapped; the others
+ * are a bonus and simply skipped when they cannot be.
+ */
+static vm_fault_t gmem_pfnpool_map_ptes(struct gmem_pfnpool_file *gf,
+					struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long addr = vmf->address & PAGE_MASK;
+	pgoff_t index = vmf->pgoff;
+	pgoff_t lo = ALIGN_DOWN(index, PTRS_PER_PMD);
+	pgoff_t hi = lo + PTRS_PER_PMD;
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	pgoff_t i, af, al, ef, el, run;
+
+	lockdep_assert_held(&gf->lock);
+	lo = max(lo, index - ((addr - vma->vm_start) >> PAGE_SHIFT));
+	hi = min3(hi, index + ((vma->vm_end - addr) >> PAGE_SHIFT),
+		  gf->npages);
+
+	for (i = lo; i < hi; i = run + 1) {
+		unsigned long pfn;
+		u32 attr;
+
+		attr = gmem_pfnpool_attrs_get(&gf->attrs, i, &af, &al);
+		pfn = __gmem_pfnpool_extent_lookup(gf, i, &ef, &el);
+		run = min3(al, el, hi - 1);
+		if (attr != GMEM_PFNPOOL_ATTR_SHARED || !pfn)
+			continue;
+		if (__gmem_pfnpool_inflight(gf, i, run + 1)) {
+			/* Only the faulting page, known not to be in flight. */
+			if (index < i || index > run)
+				continue;
+			pfn += index - i;
+			i = index;
+			run = index;
+		}
+		for (; i <= run; i++, pfn++) {
+			vm_fault_t r;
+
+			r = vmf_insert_pfn(vma, addr + ((i - index) << PAGE_SHIFT),
+					   pfn);
+			if (i == index)
+				ret = r;
+			if (r != VM_FAULT_NOPAGE)
+				break;
+			atomic64_inc(&gf->stats.mapped_pte);
+		}
+		if (i <= run)
+			run = i;
+	}
+	return ret;
+}
+
+static vm_fault_t gmem_pfnpool_fault_order(struct vm_fault *vmf,
+					   unsigned int max_order)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct gmem_pfnpool_file *gf = vma->vm_file->private_data;
+	bool write = vmf->flags & FAULT_FLAG_WRITE;
+	struct gmem_pfnpool_map_ctx ctx = {
+		.addr = vmf->address,
+		.vm_start = vma->vm_start,
+		.vm_end = vma->vm_end,
+		.index = vmf->pgoff,
+	};
+	unsigned int order;
+	unsigned long pfn;
+	vm_fault_t ret;
+	int err;
+
+	atomic64_inc(&gf->stats.faults);
+	atomic64_inc(&gmem_pfnpool_total_faults);
+	if (ctx.index >= gf->npages)
+		return VM_FAULT_SIGBUS;
+
+retry:
+	down_read(&gf->map_lock);
+	mutex_lock(&gf->lock);
+	if (__gmem_pfnpool_inflight(gf, ctx.index, ctx.index + 1)) {
+		mutex_unlock(&gf->lock);
+		up_read(&gf->map_lock);
+		/* BLOCKED: wait for the conversion, then look again. */
+		if (gmem_pfnpool_wait_stable(gf, ctx.index))
+			return VM_FAULT_SIGBUS;
+		goto retry;
+	}
+
+	if (gmem_pfnpool_attrs_get(&gf->attrs, ctx.index, &ctx.attr_first,
+				   &ctx.attr_last) != GMEM_PFNPOOL_ATTR_SHARED) {
+		ret = VM_FAULT_SIGBUS;
+		goto unlock;
+	}
+	err = __gmem_pfnpool_extent_ensure(gf, ctx.index);
+	if (err) {
+		ret = err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+		goto unlock;
+	}
+	ctx.pfn = __gmem_pfnpool_extent_lookup(gf, ctx.index, &ctx.ext_first,
+					       &ctx.ext_last);
+
+	order = gmem_pfnpool_map_order(&ctx, max_order);
+	if (max_order && order != max_order) {
+		ret = VM_FAULT_FALLBACK;
+		goto unlock;
+	}
+
+	pfn = ctx.pfn - (ctx.index - ALIGN_DOWN(ctx.index, 1UL << order));
+	if (IS_ENABLED(CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD) &&
+	    order == GMEM_PFNPOOL_ORDER_PUD) {
+		ret = vmf_insert_pfn_pud(vmf, pfn, write);
+		if (ret == VM_FAULT_NOPAGE)
+			atomic64_inc(&gf->stats.mapped_pud);
+	} else if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) &&
+		   order == GMEM_PFNPOOL_ORDER_PMD) {
+		ret = vmf_insert_pfn_pmd(vmf, pfn, write);
+		if (ret == VM_FAULT_NOPAGE)
+			atomic64_inc(&gf->stats.mapped_pmd);
+	} else if (!order) {
+		ret = gmem_pfnpool_map_ptes(gf, vmf);
+	} else {
+		ret = VM_FAULT_FALLBACK;
+	}
+unlock:
+	mutex_unlock(&gf->lock);
+	up_read(&gf->map_lock);
+	return ret;
+}
+
+static vm_fault_t gmem_pfnpool_fault(struct vm_fault *vmf)
+{
+	return gmem_pfnpool_fault_order(vmf, 0);
+}
+
+static vm_fault_t gmem_pfnpool_huge_fault(struct vm_fault *vmf,
+					  unsigned int order)
+{
+	if (order != GMEM_PFNPOOL_ORDER_PUD && order != GMEM_PFNPOOL_ORDER_PMD)
+		return VM_FAULT_FALLBACK;
+	return gmem_pfnpool_fault_order(vmf, order);
+}
+CCHOST_HUGE_FAULT_ORDER_WRAPPER(gmem_pfnpool_huge_fault);
+
+static const struct vm_operations_struct gmem_pfnpool_vm_ops = {
+	.fault = gmem_pfnpool_fault,
+	.huge_fault = cchost_huge_fault_op(gmem_pfnpool_huge_fault),
+};
+
+/**
+ * gmem_pfnpool_mmap() - map a gmem file into userspace
+ * @file: the gmem file
+ * @vma: the new VMA
+ *
+ * Return: 0, or -EINVAL for MAP_PRIVATE or a mapping past the end of the
+ * file.
+ */
+int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct gmem_pfnpool_file *gf = file->private_data;
+	unsigned long pages = vma_pages(vma), end;
+
+	if (!(vma->vm_flags & VM_SHARED)) {
+		pr_warn_ratelimited("MAP_PRIVATE is not supported\n");
+		return -EINVAL;
+	}
+	if (check_add_overflow(vma->vm_pgoff, pages, &end) ||
+	    end > gf->npages) {
+		pr_warn_ratelimited("mmap past the end of the file\n");
+		return -EINVAL;
+	}
+
+	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
+		     VM_HUGEPAGE);
+	vma->vm_ops = &gmem_pfnpool_vm_ops;
+	return 0;
+}
+
+static void gmem_pfnpool_mmap_commit(struct gmem_pfnpool_user *user,
+				     const struct gmem_pfnpool_range *range)
+{
+	struct gmem_pfnpool_file *gf =
+		container_of(user, struct gmem_pfnpool_file, mmap_user);
+
+	lockdep_assert_held_write(&gf->map_lock);
+	unmap_mapping_range(gf->mapping, (loff_t)range->start << PAGE_SHIFT,
+			    (loff_t)(range->end - range->start) << PAGE_SHIFT,
+			    1);
+}
+
+static const struct gmem_pfnpool_user_ops gmem_pfnpool_mmap_user_ops = {
+	.commit = gmem_pfnpool_mmap_commit,
+};
+
+/**
+ * gmem_pfnpool_mmap_user_init() - register the userspace mappings as a user
+ * @gf: a file with a mapping
+ */
+void gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf)
+{
+	gf->mmap_user.name = "mmap";
+	gf->mmap_user.ops = &gmem_pfnpool_mmap_user_ops;
+	gmem_pfnpool_register_user(gf, &gf->mmap_user);
+}

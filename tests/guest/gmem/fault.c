@@ -1,0 +1,63 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Create a 1 GiB shared gmem file, map it 1 GiB-aligned, touch every page
+ * and count faults: huge mappings (PUD/PMD) or 2 MiB PTE batches must keep
+ * it at one fault per 2 MiB at most. Contents written are read back, and
+ * pool accounting (free + used == total) holds throughout.
+ */
+#include "gmem_test.h"
+
+int main(void)
+{
+	struct gmem_pfnpool_stats s;
+	uint64_t size = GiB, i, bad = 0;
+	int dev, fd;
+	uint8_t *p;
+
+	ok(gmem_load() == 0, "load gmem_pfnpool " GMEM_RANGES);
+	ok(pool_value("total") == (long long)(GiB + 64 * MiB),
+	   "pool owns 1 GiB + 64 MiB");
+	ok(accounting_holds() && pool_value("used") == 0,
+	   "free + used == total, nothing used");
+	dev = gmem_dev();
+	ok(dev >= 0, "open " GMEM_DEV);
+	fd = gmem_create(dev, size, 0);
+	ok(fd >= 0, "create a 1 GiB shared file");
+	ok((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "the fd is O_CLOEXEC");
+
+	p = gmem_map(fd, size, 0, GiB);
+	ok(p != MAP_FAILED, "mmap MAP_SHARED at a 1 GiB-aligned address");
+	if (p == MAP_FAILED)
+		return tap_done();
+
+	for (i = 0; i < size; i += 4 * KiB)
+		p[i] = (uint8_t)(i >> 12) | 1;
+	s = gmem_stats(fd);
+	diag("1 GiB touched: %llu faults, %llu PTEs, %llu PMDs, %llu PUDs",
+	     (unsigned long long)s.faults, (unsigned long long)s.mapped_pte,
+	     (unsigned long long)s.mapped_pmd, (unsigned long long)s.mapped_pud);
+	ok(s.faults >= 1 && s.faults <= size / (2 * MiB),
+	   "at most one fault per 2 MiB (%llu faults for 1 GiB)",
+	   (unsigned long long)s.faults);
+	ok(s.mapped_pud * GiB + s.mapped_pmd * 2 * MiB +
+	   s.mapped_pte * 4 * KiB >= size,
+	   "the mappings inserted cover the whole file");
+	ok(s.allocated == size, "1 GiB allocated from the pool");
+	ok(pool_value("used") == (long long)size && accounting_holds(),
+	   "pool: used == 1 GiB, free + used == total");
+
+	for (i = 0; i < size; i += 4 * KiB)
+		if (p[i] != ((uint8_t)(i >> 12) | 1))
+			bad++;
+	ok(bad == 0, "every page reads back what was written");
+	s = gmem_stats(fd);
+	ok(s.faults <= size / (2 * MiB), "reading back took no new faults");
+
+	munmap(p, size);
+	close(fd);
+	close(dev);
+	ok(pool_value("used") == 0 && accounting_holds(),
+	   "closing the file returns its memory");
+	ok(gmem_unload() == 0, "unload gmem_pfnpool");
+	return tap_done();
+}
