@@ -71,6 +71,26 @@ static inline vm_fault_t cchost_vmf_insert_pfn_pud(struct vm_fault *vmf,
 
 /* -- gmem_pfnpool: add fallbacks below, each keyed by a CCHOST_HAVE_* flag -- */
 
+/*
+ * 6.6: ->huge_fault() takes a page order instead of enum page_entry_size.
+ * The .c file defines fn(vmf, order), invokes
+ * CCHOST_HUGE_FAULT_ORDER_WRAPPER(fn) and sets
+ * .huge_fault = cchost_huge_fault_op(fn).
+ */
+#ifndef CCHOST_HAVE_HUGE_FAULT_ORDER
+#define CCHOST_HUGE_FAULT_ORDER_WRAPPER(fn)				\
+static vm_fault_t fn##_pe_size(struct vm_fault *vmf,			\
+			       enum page_entry_size pe_size)		\
+{									\
+	return fn(vmf, pe_size == PE_SIZE_PUD ? PUD_SHIFT - PAGE_SHIFT :	\
+		       pe_size == PE_SIZE_PMD ? PMD_SHIFT - PAGE_SHIFT : 0);	\
+}
+#define cchost_huge_fault_op(fn) fn##_pe_size
+#else
+#define CCHOST_HUGE_FAULT_ORDER_WRAPPER(fn) static_assert(1)
+#define cchost_huge_fault_op(fn) fn
+#endif
+
 /* -- tdi_dmabuf: add fallbacks below, each keyed by a CCHOST_HAVE_* flag -- */
 
 #ifndef CCHOST_HAVE_DMA_BUF_ATTACH_REVOCABLE
