@@ -1,0 +1,179 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: splitting BARs into shared and private fragments
+ * (suite tdi_dmabuf_layout).
+ */
+#include <kunit/test.h>
+#include <linux/slab.h>
+
+#include "../modules/tdi_dmabuf/tdi_dmabuf_core.h"
+
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+
+#define NT	TDI_REPORT_ATTR_NON_TEE_MEM
+#define PRIV	TDI_DMABUF_RANGE_PRIVATE
+#define MSIX	TDI_DMABUF_RANGE_MSIX_TABLE
+#define PBA	TDI_DMABUF_RANGE_MSIX_PBA
+#define UPD	TDI_DMABUF_RANGE_ATTR_UPDATABLE
+
+struct lay_range {
+	u32 bar;
+	u64 offset;
+	u64 len;
+	u16 attrs;
+};
+
+struct lay_frag {
+	u32 bar;
+	u64 offset;
+	u64 len;
+	u32 flags;
+};
+
+struct lay_case {
+	const char *name;
+	unsigned int nr;
+	struct lay_range in[6];		/* sorted, non-overlapping */
+	unsigned int nr_out;
+	struct lay_frag out[6];
+};
+
+static const struct lay_case lay_cases[] = {
+	{ "nothing reported", 0, {}, 0, {} },
+	{ "adjacent shared merge", 2,
+	  { { 0, 0, 0x1000, NT }, { 0, 0x1000, 0xf000, NT } },
+	  1, { { 0, 0, 0x10000, 0 } } },
+	{ "adjacent private merge", 3,
+	  { { 0, 0x10000, 0x1000, 0 }, { 0, 0x11000, 0x1000, 0 }, { 0, 0x12000, 0x2000, 0 } },
+	  1, { { 0, 0x10000, 0x4000, PRIV } } },
+	{ "gap keeps fragments apart", 2,
+	  { { 0, 0, 0x1000, NT }, { 0, 0x2000, 0x1000, NT } },
+	  2, { { 0, 0, 0x1000, 0 }, { 0, 0x2000, 0x1000, 0 } } },
+	{ "shared then private", 2,
+	  { { 0, 0, 0x1000, NT }, { 0, 0x1000, 0x1000, 0 } },
+	  2, { { 0, 0, 0x1000, 0 }, { 0, 0x1000, 0x1000, PRIV } } },
+	{ "MSI-X table not merged into private", 3,
+	  { { 0, 0, 0x2000, 0 }, { 0, 0x2000, 0x1000, TDI_REPORT_ATTR_MSIX_TABLE },
+	    { 0, 0x3000, 0x1000, TDI_REPORT_ATTR_MSIX_PBA | NT } },
+	  3, { { 0, 0, 0x2000, PRIV }, { 0, 0x2000, 0x1000, PRIV | MSIX },
+	       { 0, 0x3000, 0x1000, PBA } } },
+	{ "attribute-updatable kept", 2,
+	  { { 0, 0, 0x1000, NT | TDI_REPORT_ATTR_MEM_ATTR_UPDATABLE }, { 0, 0x1000, 0x1000, NT } },
+	  2, { { 0, 0, 0x1000, UPD }, { 0, 0x1000, 0x1000, 0 } } },
+	{ "BARs never merge", 2,
+	  { { 0, 0xf000, 0x1000, NT }, { 2, 0, 0x1000, NT } },
+	  2, { { 0, 0xf000, 0x1000, 0 }, { 2, 0, 0x1000, 0 } } },
+	{ "interleaved", 5,
+	  { { 0, 0, 0x1000, NT }, { 0, 0x1000, 0x1000, 0 }, { 0, 0x2000, 0x1000, NT },
+	    { 0, 0x3000, 0x1000, NT }, { 2, 0x4000, 0x1000, 0 } },
+	  4, { { 0, 0, 0x1000, 0 }, { 0, 0x1000, 0x1000, PRIV }, { 0, 0x2000, 0x2000, 0 },
+	       { 2, 0x4000, 0x1000, PRIV } } },
+};
+
+static void lay_case_desc(const struct lay_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+KUNIT_ARRAY_PARAM(lay, lay_cases, lay_case_desc);
+
+static void tdi_layout_table(struct kunit *test)
+{
+	const struct lay_case *c = test->param_value;
+	struct tdi_dmabuf_layout *layout;
+	struct tdi_dmabuf_report *r;
+	unsigned int i;
+
+	r = kunit_kzalloc(test, struct_size(r, ranges, c->nr), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->nr_ranges = c->nr;
+	for (i = 0; i < c->nr; i++) {
+		r->ranges[i].bar = c->in[i].bar;
+		r->ranges[i].offset = c->in[i].offset;
+		r->ranges[i].len = c->in[i].len;
+		r->ranges[i].attrs = c->in[i].attrs;
+	}
+	layout = tdi_dmabuf_layout_from_report(r);
+	KUNIT_ASSERT_NOT_NULL(test, layout);
+	KUNIT_EXPECT_EQ(test, layout->nr, c->nr_out);
+	for (i = 0; i < min(layout->nr, c->nr_out); i++) {
+		KUNIT_EXPECT_EQ_MSG(test, layout->frags[i].bar, c->out[i].bar, "frag %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, layout->frags[i].offset, c->out[i].offset, "frag %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, layout->frags[i].len, c->out[i].len, "frag %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, layout->frags[i].flags, c->out[i].flags, "frag %u", i);
+	}
+	kfree(layout);
+}
+
+/* Pages in no reported range belong to no fragment of either kind. */
+static void tdi_layout_holes_are_neither(struct kunit *test)
+{
+	const struct lay_case *c = &lay_cases[8];	/* interleaved */
+	struct tdi_dmabuf_layout *layout;
+	struct tdi_dmabuf_report *r;
+	u64 page, covered = 0;
+	unsigned int i;
+
+	r = kunit_kzalloc(test, struct_size(r, ranges, c->nr), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->nr_ranges = c->nr;
+	for (i = 0; i < c->nr; i++) {
+		r->ranges[i].bar = c->in[i].bar;
+		r->ranges[i].offset = c->in[i].offset;
+		r->ranges[i].len = c->in[i].len;
+		r->ranges[i].attrs = c->in[i].attrs;
+	}
+	layout = tdi_dmabuf_layout_from_report(r);
+	KUNIT_ASSERT_NOT_NULL(test, layout);
+	/* BAR2 pages 0-3 are in no range: no fragment may cover them. */
+	for (page = 0; page < 4; page++)
+		for (i = 0; i < layout->nr; i++)
+			KUNIT_EXPECT_FALSE(test, layout->frags[i].bar == 2 &&
+					   page * 0x1000 >= layout->frags[i].offset &&
+					   page * 0x1000 < layout->frags[i].offset +
+							   layout->frags[i].len);
+	for (i = 0; i < layout->nr; i++)
+		covered += layout->frags[i].len;
+	KUNIT_EXPECT_EQ(test, covered, 0x5000);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 0, TDI_DMABUF_KIND_SHARED), 2);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 0, TDI_DMABUF_KIND_PRIVATE), 1);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 2, TDI_DMABUF_KIND_SHARED), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 2, TDI_DMABUF_KIND_PRIVATE), 1);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 1, TDI_DMABUF_KIND_SHARED), 0);
+	kfree(layout);
+}
+
+static void tdi_layout_unbound(struct kunit *test)
+{
+	const struct tdi_dmabuf_bar bars[TDI_DMABUF_NR_BARS] = {
+		[0] = { 0x3f00000000ULL, 0x100000 },
+		[3] = { 0x3f20000000ULL, 0x4000 },
+	};
+	struct tdi_dmabuf_layout *layout = tdi_dmabuf_layout_unbound(bars);
+
+	KUNIT_ASSERT_NOT_NULL(test, layout);
+	KUNIT_ASSERT_EQ(test, layout->nr, 2);
+	KUNIT_EXPECT_EQ(test, layout->frags[0].bar, 0);
+	KUNIT_EXPECT_EQ(test, layout->frags[0].offset, 0);
+	KUNIT_EXPECT_EQ(test, layout->frags[0].len, 0x100000);
+	KUNIT_EXPECT_EQ(test, layout->frags[0].flags, 0);
+	KUNIT_EXPECT_EQ(test, layout->frags[1].bar, 3);
+	KUNIT_EXPECT_EQ(test, layout->frags[1].len, 0x4000);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 0, TDI_DMABUF_KIND_PRIVATE), 0);
+	kfree(layout);
+}
+
+static struct kunit_case tdi_layout_cases[] = {
+	KUNIT_CASE_PARAM(tdi_layout_table, lay_gen_params),
+	KUNIT_CASE(tdi_layout_holes_are_neither),
+	KUNIT_CASE(tdi_layout_unbound),
+	{}
+};
+
+static struct kunit_suite tdi_layout_suite = {
+	.name = "tdi_dmabuf_layout",
+	.test_cases = tdi_layout_cases,
+};
+kunit_test_suite(tdi_layout_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the tdi_dmabuf shared/private split");
+MODULE_LICENSE("GPL");

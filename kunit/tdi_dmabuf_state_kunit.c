@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit: the TDI state machine with the fake provider, and the DMA-BUF
+ * exporter with fake importers (suite tdi_dmabuf_state).
+ *
+ * The "device" is a kunit_device_register() device with two fake BARs
+ * outside RAM; the fake provider serves it by name with:
+ *   BAR0: shared pages 0-15 (two ranges), private 16-31, private MSI-X 32
+ *   BAR2: shared pages 0-15
+ * Importers attach with dma_buf_dynamic_attach(); one set of attach ops is
+ * registered as secure, the other is not.
+ */
+#include <kunit/device.h>
+#include <kunit/test.h>
+#include <linux/dma-buf.h>
+#include <linux/dma-mapping.h>
+#include <linux/dma-resv.h>
+#include <linux/fcntl.h>
+#include <linux/scatterlist.h>
+
+#include "../modules/tdi_dmabuf/tdi_dmabuf_core.h"
+#include "tdi_fake_provider.h"
+
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+MODULE_IMPORT_NS("DMA_BUF");
+
+#define DEV_NAME	"tdi-kunit"
+#define BAR0		0x3f00000000ULL
+#define BAR2		0x3f10000000ULL
+
+static const struct tdi_dmabuf_bar k_bars[TDI_DMABUF_NR_BARS] = {
+	[0] = { BAR0, 0x100000 },
+	[2] = { BAR2, 0x10000 },
+};
+
+/* Memory decode of the fake device (tests run one at a time). */
+static bool k_mem_off;
+
+static bool k_mem_enabled(struct tdi_dmabuf_tdi *tdi)
+{
+	return !k_mem_off;
+}
+
+static const struct tdi_dmabuf_tdi_ops k_ops = {
+	.mem_enabled = k_mem_enabled,
+};
+
+struct k_ctx {
+	struct device *dev;
+	struct tdi_dmabuf_tdi *tdi;
+};
+
+static int k_init(struct kunit *test)
+{
+	struct k_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->dev = kunit_device_register(test, DEV_NAME);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->dev);
+	ctx->dev->dma_mask = &ctx->dev->coherent_dma_mask;
+	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(ctx->dev, DMA_BIT_MASK(64)), 0);
+
+	KUNIT_ASSERT_EQ(test, tdi_fake_add(DEV_NAME), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0, 1, TDI_REPORT_ATTR_NON_TEE_MEM), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x1000, 15, TDI_REPORT_ATTR_NON_TEE_MEM), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x10000, 16, 0), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x20000, 1, TDI_REPORT_ATTR_MSIX_TABLE), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 2, 0, 16, TDI_REPORT_ATTR_NON_TEE_MEM), 0);
+
+	k_mem_off = false;
+	ctx->tdi = tdi_dmabuf_tdi_create(ctx->dev, &k_ops, k_bars);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->tdi);
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_open(ctx->tdi), 0);
+	test->priv = ctx;
+	return 0;
+}
+
+static void k_exit(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+
+	if (ctx && !IS_ERR_OR_NULL(ctx->tdi)) {
+		tdi_dmabuf_tdi_close(ctx->tdi);
+		tdi_dmabuf_tdi_put(ctx->tdi);
+	}
+	tdi_fake_set_fault(DEV_NAME, TDI_FAKE_FAULT_NONE);
+	tdi_fake_del(DEV_NAME);
+}
+
+static u32 k_state(struct tdi_dmabuf_tdi *tdi, struct tdi_dmabuf_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	tdi_dmabuf_tdi_get_state(tdi, st);
+	return st->state;
+}
+
+static bool k_revoked(struct kunit *test, struct tdi_dmabuf_tdi *tdi,
+		      struct dma_buf *dmabuf)
+{
+	struct tdi_dmabuf_range r[4];
+	unsigned int count = ARRAY_SIZE(r);
+	bool revoked = false;
+	u32 bar, kind;
+
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_buf_ranges(tdi, dmabuf, r, &count, &bar,
+						    &kind, &revoked), 0);
+	return revoked;
+}
+
+static void tdi_state_bind_run_unbind(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_range r[8];
+	struct tdi_dmabuf_state st;
+	unsigned int count = ARRAY_SIZE(r);
+	u32 state;
+
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_RUN);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_BIND), 1);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_REPORT), 1);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_START), 1);
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_get_layout(ctx->tdi, r, &count, &state), 0);
+	KUNIT_EXPECT_EQ(test, state, TDI_DMABUF_STATE_RUN);
+	KUNIT_ASSERT_EQ(test, count, 4);
+	KUNIT_EXPECT_EQ(test, r[0].length, 0x10000);		/* merged */
+	KUNIT_EXPECT_EQ(test, r[1].flags, TDI_DMABUF_RANGE_PRIVATE);
+	KUNIT_EXPECT_EQ(test, r[2].flags, TDI_DMABUF_RANGE_PRIVATE | TDI_DMABUF_RANGE_MSIX_TABLE);
+	KUNIT_EXPECT_EQ(test, r[3].bar, 2);
+
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EALREADY);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), -ENOTCONN);
+
+	count = ARRAY_SIZE(r);
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_get_layout(ctx->tdi, r, &count, &state), 0);
+	KUNIT_EXPECT_EQ(test, count, 2);			/* BAR0, BAR2 whole */
+	count = 1;
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_get_layout(ctx->tdi, r, &count, &state), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, count, 2);
+}
+
+static void tdi_state_no_provider(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_state st;
+
+	tdi_fake_del(DEV_NAME);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -ENODEV);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+}
+
+static void tdi_state_busy_and_private_rules(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_state st;
+	struct dma_buf *shared, *private;
+
+	private = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_PRIVATE, O_RDWR);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(private), -EPERM);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 6, 0, O_RDWR)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, 2, O_RDWR)), -EINVAL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 1, 0, O_RDWR)), -ENODEV);
+
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	KUNIT_EXPECT_EQ(test, shared->size, 0x100000);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EBUSY);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_BIND), 0);
+	dma_buf_put(shared);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_EXPECT_EQ(test, st.nr_dmabufs, 0);
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	private = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_PRIVATE, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, private);
+	KUNIT_EXPECT_EQ(test, private->size, 0x11000);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_kind(private), TDI_DMABUF_KIND_PRIVATE);
+	/* BAR2 has no private page. */
+	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 2,
+				TDI_DMABUF_KIND_PRIVATE, O_RDWR)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, private));
+	dma_buf_put(private);
+}
+
+struct fault_case {
+	enum tdi_fake_fault fault;
+	int ret;
+	int unbinds;		/* provider unbinds expected */
+};
+
+static const struct fault_case fault_cases[] = {
+	{ TDI_FAKE_FAULT_BIND, -EIO, 0 },
+	{ TDI_FAKE_FAULT_REPORT, -EIO, 1 },
+	{ TDI_FAKE_FAULT_START, -EIO, 1 },
+	{ TDI_FAKE_FAULT_BAD_SHORT, -EBADMSG, 1 },
+	{ TDI_FAKE_FAULT_BAD_COUNT, -EBADMSG, 1 },
+	{ TDI_FAKE_FAULT_BAD_OUTSIDE, -EBADMSG, 1 },
+	{ TDI_FAKE_FAULT_BAD_OVERLAP, -EBADMSG, 1 },
+	{ TDI_FAKE_FAULT_BAD_RESERVED, -EBADMSG, 1 },
+	{ TDI_FAKE_FAULT_BAD_WRAP, -EBADMSG, 1 },
+};
+
+static void fault_case_desc(const struct fault_case *c, char *desc)
+{
+	static const char * const names[] = {
+		"none", "bind", "report", "start", "unbind", "short", "count",
+		"outside", "overlap", "reserved", "wrap",
+	};
+
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "bind fault %s", names[c->fault]);
+}
+KUNIT_ARRAY_PARAM(fault, fault_cases, fault_case_desc);
+
+/* Every bind-time fault leaves the device unbound, provider released. */
+static void tdi_state_bind_faults(struct kunit *test)
+{
+	const struct fault_case *c = test->param_value;
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_state st;
+	struct dma_buf *shared;
+
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(DEV_NAME, c->fault), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), c->ret);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_EXPECT_EQ(test, st.error, -c->ret);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), c->unbinds);
+	/* The unbound layout is back: shared DMA-BUF of all of BAR0. */
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	KUNIT_EXPECT_EQ(test, shared->size, 0x100000);
+	dma_buf_put(shared);
+
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(DEV_NAME, TDI_FAKE_FAULT_NONE), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_RUN);
+}
+
+static void tdi_state_unbind_fails(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_state st;
+	struct dma_buf *shared;
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 2, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(DEV_NAME, TDI_FAKE_FAULT_UNBIND), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), -EIO);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
+	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_UNBIND);
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EALREADY);
+	dma_buf_put(shared);
+
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(DEV_NAME, TDI_FAKE_FAULT_NONE), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 2);
+}
+
+static void tdi_state_async_error(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct dma_buf *shared, *private, *again;
+	struct tdi_dmabuf_state st;
+
+	KUNIT_EXPECT_EQ(test, tdi_fake_trigger_error(DEV_NAME), -ENOTCONN);
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	private = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_PRIVATE, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, private);
+
+	KUNIT_ASSERT_EQ(test, tdi_fake_trigger_error(DEV_NAME), 0);
+	tdi_dmabuf_tdi_flush(ctx->tdi);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
+	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_PROVIDER);
+	KUNIT_EXPECT_EQ(test, st.error, EIO);
+	KUNIT_EXPECT_EQ(test, st.nr_revokes, 2);
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, private));
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
+
+	/* Close and reopen: shared works again, private needs a new bind. */
+	dma_buf_put(shared);
+	dma_buf_put(private);
+	again = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, again);
+	KUNIT_EXPECT_FALSE(test, k_revoked(test, ctx->tdi, again));
+	KUNIT_EXPECT_EQ(test, again->size, 0x100000);
+	dma_buf_put(again);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0,
+				TDI_DMABUF_KIND_PRIVATE, O_RDWR)), -EPERM);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_RUN);
+}
+
+static void tdi_state_reset_and_decode(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_state st;
+	struct dma_buf *shared;
+
+	/* Unbound: a reset revokes the shared DMA-BUF, the state stays. */
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	tdi_dmabuf_tdi_fail(ctx->tdi, TDI_DMABUF_CAUSE_RESET, -ECONNRESET);
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_RESET);
+	dma_buf_put(shared);
+
+	/* Run: memory decode off revokes, unbinds, enters error. */
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	k_mem_off = true;
+	tdi_dmabuf_tdi_fail(ctx->tdi, TDI_DMABUF_CAUSE_MEMORY, -EIO);
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
+	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_MEMORY);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0,
+				TDI_DMABUF_KIND_SHARED, O_RDWR)), -EIO);
+	dma_buf_put(shared);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EIO);
+	k_mem_off = false;
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+}
+
+/* Close: DMA-BUFs outliving the device stay revoked, provider unbound. */
+static void tdi_state_close_unbinds(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct dma_buf *shared;
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	tdi_dmabuf_tdi_close(ctx->tdi);
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0,
+				TDI_DMABUF_KIND_SHARED, O_RDWR)), -ENODEV);
+	/* The DMA-BUF holds the TDI: drop the driver's reference first. */
+	tdi_dmabuf_tdi_put(ctx->tdi);
+	ctx->tdi = NULL;
+	KUNIT_EXPECT_EQ(test, shared->size, 0x100000);
+	dma_buf_put(shared);
+}
+
+/* Fake importers */
+
+struct k_importer {
+	struct dma_buf_attachment *attach;
+	int notified;
+};
+
+static void k_move_notify(struct dma_buf_attachment *attach)
+{
+	struct k_importer *imp = attach->importer_priv;
+
+	imp->notified++;
+}
+
+static const struct dma_buf_attach_ops k_plain_ops = {
+	.allow_peer2peer = true,
+	.move_notify = k_move_notify,
+};
+
+static const struct dma_buf_attach_ops k_secure_ops = {
+	.allow_peer2peer = true,
+	.move_notify = k_move_notify,
+};
+
+static const struct dma_buf_attach_ops k_no_p2p_ops = {
+	.allow_peer2peer = false,
+	.move_notify = k_move_notify,
+};
+
+static struct sg_table *k_map(struct dma_buf_attachment *attach)
+{
+	struct sg_table *sgt;
+
+	dma_resv_lock(attach->dmabuf->resv, NULL);
+	sgt = dma_buf_map_attachment(attach, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(attach->dmabuf->resv);
+	return sgt;
+}
+
+static void k_unmap(struct dma_buf_attachment *attach, struct sg_table *sgt)
+{
+	dma_resv_lock(attach->dmabuf->resv, NULL);
+	dma_buf_unmap_attachment(attach, sgt, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(attach->dmabuf->resv);
+}
+
+/* The sg_table covers exactly @n host ranges, in order. */
+static void k_expect_sgt(struct kunit *test, struct sg_table *sgt,
+			 const u64 *addr, const u64 *len, unsigned int n)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, sgt->nents, n);
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		KUNIT_EXPECT_EQ_MSG(test, (u64)sg_dma_address(sg), addr[i], "entry %u", i);
+		KUNIT_EXPECT_EQ_MSG(test, (u64)sg_dma_len(sg), len[i], "entry %u", i);
+	}
+}
+
+static void tdi_state_revoke_reaches_importer(struct kunit *test)
+{
+	static const u64 addr[] = { BAR0 }, len[] = { 0x100000 };
+	struct k_ctx *ctx = test->priv;
+	struct k_importer imp = {}, late = {};
+	struct dma_buf_attachment *attach;
+	struct dma_buf *shared;
+	struct sg_table *sgt;
+
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	imp.attach = dma_buf_dynamic_attach(shared, ctx->dev, &k_plain_ops, &imp);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp.attach);
+	sgt = k_map(imp.attach);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	k_expect_sgt(test, sgt, addr, len, 1);
+	k_unmap(imp.attach, sgt);
+
+	/* A non-dynamic importer could not be told about revocation. */
+	attach = dma_buf_attach(shared, ctx->dev);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(attach), -EOPNOTSUPP);
+	attach = dma_buf_dynamic_attach(shared, ctx->dev, &k_no_p2p_ops, &late);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(attach), -EOPNOTSUPP);
+
+	tdi_dmabuf_tdi_fail(ctx->tdi, TDI_DMABUF_CAUSE_RESET, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, imp.notified, 1);
+	sgt = k_map(imp.attach);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(sgt), -ENODEV);
+	if (!IS_ERR(sgt))
+		k_unmap(imp.attach, sgt);
+	attach = dma_buf_dynamic_attach(shared, ctx->dev, &k_plain_ops, &late);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(attach), -ENODEV);
+	/* A second revocation does not notify again. */
+	tdi_dmabuf_tdi_fail(ctx->tdi, TDI_DMABUF_CAUSE_RESET, -ECONNRESET);
+	KUNIT_EXPECT_EQ(test, imp.notified, 1);
+
+	dma_buf_detach(shared, imp.attach);
+	dma_buf_put(shared);
+}
+
+static void tdi_state_private_only_to_secure(struct kunit *test)
+{
+	static const u64 paddr[] = { BAR0 + 0x10000, BAR0 + 0x20000 };
+	static const u64 plen[] = { 0x10000, 0x1000 };
+	static const u64 saddr[] = { BAR0 }, slen[] = { 0x10000 };
+	struct k_ctx *ctx = test->priv;
+	struct k_importer plain = {}, secure = {}, shared_imp = {};
+	struct dma_buf *private, *shared;
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_register_secure_importer(&k_secure_ops), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_register_secure_importer(&k_secure_ops), -EEXIST);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_register_secure_importer(&k_no_p2p_ops), -EINVAL);
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	private = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_PRIVATE, O_RDWR);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, private);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+
+	attach = dma_buf_dynamic_attach(private, ctx->dev, &k_plain_ops, &plain);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(attach), -EPERM);
+
+	secure.attach = dma_buf_dynamic_attach(private, ctx->dev, &k_secure_ops, &secure);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, secure.attach);
+	sgt = k_map(secure.attach);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	k_expect_sgt(test, sgt, paddr, plen, 2);
+	k_unmap(secure.attach, sgt);
+
+	shared_imp.attach = dma_buf_dynamic_attach(shared, ctx->dev, &k_plain_ops, &shared_imp);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared_imp.attach);
+	sgt = k_map(shared_imp.attach);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	k_expect_sgt(test, sgt, saddr, slen, 1);
+	k_unmap(shared_imp.attach, sgt);
+
+	/* Unbind revokes both; each importer hears about its own buffer. */
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, secure.notified, 1);
+	KUNIT_EXPECT_EQ(test, shared_imp.notified, 1);
+	KUNIT_EXPECT_EQ(test, plain.notified, 0);
+
+	dma_buf_detach(private, secure.attach);
+	dma_buf_detach(shared, shared_imp.attach);
+	dma_buf_put(private);
+	dma_buf_put(shared);
+	tdi_dmabuf_unregister_secure_importer(&k_secure_ops);
+	KUNIT_EXPECT_FALSE(test, tdi_dmabuf_importer_is_secure(&k_secure_ops));
+}
+
+static struct kunit_case tdi_state_cases[] = {
+	KUNIT_CASE(tdi_state_bind_run_unbind),
+	KUNIT_CASE(tdi_state_no_provider),
+	KUNIT_CASE(tdi_state_busy_and_private_rules),
+	KUNIT_CASE_PARAM(tdi_state_bind_faults, fault_gen_params),
+	KUNIT_CASE(tdi_state_unbind_fails),
+	KUNIT_CASE(tdi_state_async_error),
+	KUNIT_CASE(tdi_state_reset_and_decode),
+	KUNIT_CASE(tdi_state_close_unbinds),
+	KUNIT_CASE(tdi_state_revoke_reaches_importer),
+	KUNIT_CASE(tdi_state_private_only_to_secure),
+	{}
+};
+
+static struct kunit_suite tdi_state_suite = {
+	.name = "tdi_dmabuf_state",
+	.init = k_init,
+	.exit = k_exit,
+	.test_cases = tdi_state_cases,
+};
+kunit_test_suite(tdi_state_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the tdi_dmabuf state machine and exporter");
+MODULE_LICENSE("GPL");

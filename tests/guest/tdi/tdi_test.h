@@ -1,0 +1,339 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Shared setup of the tdi in-guest tests: load tdi_dmabuf (and the fake TDI
+ * report provider), bind QEMU's edu device (1234:11e8) to it, open it
+ * through a legacy VFIO type1 container, and small wrappers of the uapi.
+ */
+#ifndef TDI_TEST_H
+#define TDI_TEST_H
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <linux/vfio.h>
+#include <linux/tdi_dmabuf.h>
+
+#include "tap.h"
+
+#define EDU_ID			0x010000edu
+#define EDU_BAR0_SIZE		(1u << 20)
+#define FAKE_CONTROL		"/sys/kernel/debug/tdi_fake_provider/control"
+#define FAKE_STATUS		"/sys/kernel/debug/tdi_fake_provider/status"
+
+struct tdi_env {
+	char bdf[256];
+	int group;
+	int container;
+	int dev;
+	int verbose;
+};
+
+static int tdi_verbose;
+
+/* Demo narration, printed as TAP comments only in verbose mode. */
+static inline void say(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!tdi_verbose)
+		return;
+	printf("# ");
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	printf("\n");
+	fflush(stdout);
+}
+
+static inline int sysfs_write(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = write(fd, val, strlen(val));
+	close(fd);
+	return n == (ssize_t)strlen(val) ? 0 : -1;
+}
+
+static inline int sysfs_read_hex(const char *path, unsigned int *val)
+{
+	char buf[32] = "";
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	*val = strtoul(buf, NULL, 0);
+	return 0;
+}
+
+/* Write one command to the fake provider; 0 or -1 with errno. */
+static inline int fake(const char *fmt, ...)
+{
+	char cmd[256];
+	va_list ap;
+	int fd, ret = 0;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	fd = open(FAKE_CONTROL, O_WRONLY);
+	if (fd < 0)
+		return -1;
+	if (write(fd, cmd, strlen(cmd)) < 0)
+		ret = -1;
+	close(fd);
+	say("fake provider <- \"%s\"%s", cmd, ret ? " (refused)" : "");
+	return ret;
+}
+
+/* One counter of the fake provider's status line for @bdf, or -1. */
+static inline int fake_count(const char *bdf, const char *what)
+{
+	char line[512], key[64];
+	FILE *f = fopen(FAKE_STATUS, "r");
+	int val = -1;
+
+	if (!f)
+		return -1;
+	snprintf(key, sizeof(key), " %s=", what);
+	while (fgets(line, sizeof(line), f)) {
+		char *p;
+
+		if (strncmp(line, bdf, strlen(bdf)) || line[strlen(bdf)] != ' ')
+			continue;
+		p = strstr(line, key);
+		if (p)
+			val = atoi(p + strlen(key));
+		break;
+	}
+	fclose(f);
+	return val;
+}
+
+static inline int find_edu(char *bdf, size_t len)
+{
+	DIR *d = opendir("/sys/bus/pci/devices");
+	struct dirent *e;
+	int found = -1;
+
+	if (!d)
+		return -1;
+	while ((e = readdir(d))) {
+		char path[300];
+		unsigned int v, dv;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
+		if (sysfs_read_hex(path, &v))
+			continue;
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
+		if (sysfs_read_hex(path, &dv))
+			continue;
+		if (v == 0x1234 && dv == 0x11e8) {
+			snprintf(bdf, len, "%s", e->d_name);
+			found = 0;
+			break;
+		}
+	}
+	closedir(d);
+	return found;
+}
+
+static inline int modload(const char *args)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "modload %s", args);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Load, bind edu to tdi_dmabuf and open it; TAP lines for each step. */
+static inline int tdi_setup(struct tdi_env *e, int with_fake)
+{
+	struct vfio_group_status gs = { .argsz = sizeof(gs) };
+	char path[300], link[300];
+	ssize_t n;
+
+	memset(e, 0, sizeof(*e));
+	e->group = e->container = e->dev = -1;
+	if (!ok(find_edu(e->bdf, sizeof(e->bdf)) == 0, "edu device present"))
+		return -1;
+	say("edu device at %s", e->bdf);
+	if (!ok(modload("tdi_dmabuf") == 0, "modload tdi_dmabuf"))
+		return -1;
+	/* vfio's softdep loaded type1; the guest IOMMU has no IRQ remapping. */
+	if (!ok(sysfs_write("/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
+			    "1") == 0, "vfio_iommu_type1 loaded (softdep), unsafe interrupts allowed"))
+		return -1;
+	if (with_fake &&
+	    !ok(modload("tdi_fake_provider") == 0, "modload tdi_fake_provider"))
+		return -1;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", e->bdf);
+	sysfs_write(path, "tdi_dmabuf");
+	sysfs_write("/sys/bus/pci/drivers_probe", e->bdf);
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", e->bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	link[n > 0 ? n : 0] = 0;
+	if (!ok(n > 0 && strstr(link, "/tdi_dmabuf"), "edu bound to tdi_dmabuf"))
+		return -1;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", e->bdf);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = 0;
+	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
+	e->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
+	e->group = open(path, O_RDWR | O_CLOEXEC);
+	if (!ok(e->container >= 0 && e->group >= 0, "open VFIO container and group %s", path))
+		return -1;
+	if (!ok(ioctl(e->group, VFIO_GROUP_GET_STATUS, &gs) == 0 &&
+		(gs.flags & VFIO_GROUP_FLAGS_VIABLE), "group is viable") ||
+	    !ok(ioctl(e->group, VFIO_GROUP_SET_CONTAINER, &e->container) == 0,
+		"group set container: %s", strerror(errno)) ||
+	    !ok(ioctl(e->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0,
+		"type1v2 IOMMU: %s", strerror(errno)))
+		return -1;
+	e->dev = ioctl(e->group, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
+	if (!ok(e->dev >= 0, "VFIO device fd of %s", e->bdf))
+		return -1;
+	return 0;
+}
+
+static inline void tdi_teardown(struct tdi_env *e, int with_fake)
+{
+	char path[300];
+
+	if (e->dev >= 0)
+		close(e->dev);
+	if (e->group >= 0)
+		close(e->group);
+	if (e->container >= 0)
+		close(e->container);
+	if (e->bdf[0]) {
+		snprintf(path, sizeof(path), "/sys/bus/pci/drivers/tdi_dmabuf/unbind");
+		sysfs_write(path, e->bdf);
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", e->bdf);
+		sysfs_write(path, "\n");
+	}
+	if (with_fake)
+		ok(modload("-r tdi_fake_provider") == 0, "unload tdi_fake_provider");
+	ok(modload("-r tdi_dmabuf") == 0, "unload tdi_dmabuf");
+}
+
+static inline int tdi_bind(int dev)
+{
+	struct tdi_dmabuf_bind b = { 0 };
+
+	return ioctl(dev, TDI_DMABUF_IOCTL_BIND, &b);
+}
+
+static inline int tdi_unbind(int dev)
+{
+	struct tdi_dmabuf_bind b = { 0 };
+
+	return ioctl(dev, TDI_DMABUF_IOCTL_UNBIND, &b);
+}
+
+static inline int tdi_state(int dev, struct tdi_dmabuf_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	return ioctl(dev, TDI_DMABUF_IOCTL_GET_STATE, st);
+}
+
+/* The state, or -1. */
+static inline int tdi_state_of(int dev)
+{
+	struct tdi_dmabuf_state st;
+
+	return tdi_state(dev, &st) ? -1 : (int)st.state;
+}
+
+static inline const char *tdi_state_name(int s)
+{
+	static const char * const names[] = { "unbound", "locked", "run", "error" };
+
+	return s >= 0 && s < 4 ? names[s] : "?";
+}
+
+static inline int tdi_get_dmabuf(int dev, unsigned int bar, unsigned int kind,
+				 struct tdi_dmabuf_get_dmabuf *out)
+{
+	struct tdi_dmabuf_get_dmabuf g = {
+		.bar = bar, .kind = kind, .open_flags = O_RDWR | O_CLOEXEC,
+	};
+	int fd = ioctl(dev, TDI_DMABUF_IOCTL_GET_DMABUF, &g);
+
+	if (out)
+		*out = g;
+	return fd;
+}
+
+static inline int tdi_ranges(int dev, int dmabuf, struct tdi_dmabuf_range *r,
+			     unsigned int cap, struct tdi_dmabuf_get_ranges *out)
+{
+	struct tdi_dmabuf_get_ranges g = {
+		.dmabuf_fd = dmabuf, .count = cap, .ranges = (uintptr_t)r,
+	};
+	int ret = ioctl(dev, TDI_DMABUF_IOCTL_GET_RANGES, &g);
+
+	if (out)
+		*out = g;
+	return ret;
+}
+
+/* Configure the fake provider for edu BAR0 (see the layout in flow.c). */
+static inline int fake_setup_edu(const char *bdf)
+{
+	return fake("add %s", bdf) ||
+	       fake("offset %s 0x100000000", bdf) ||
+	       /* shared: the register page and 15 more, as two ranges */
+	       fake("range %s 0 0x0 1 0x4", bdf) ||
+	       fake("range %s 0 0x1000 15 0x4", bdf) ||
+	       /* private: 16 pages, then an MSI-X table page */
+	       fake("range %s 0 0x10000 16 0x0", bdf) ||
+	       fake("range %s 0 0x20000 1 0x1", bdf);
+}
+
+static sigjmp_buf tdi_sigbus_jmp;
+
+static void tdi_sigbus(int sig)
+{
+	siglongjmp(tdi_sigbus_jmp, 1);
+}
+
+/* Read a 32-bit register through a mapping; 0 on success, -1 on SIGBUS. */
+static inline int read32_or_sigbus(volatile uint32_t *p, uint32_t *val)
+{
+	struct sigaction sa = { .sa_handler = tdi_sigbus }, old;
+	int ret = 0;
+
+	sigaction(SIGBUS, &sa, &old);
+	if (sigsetjmp(tdi_sigbus_jmp, 1))
+		ret = -1;
+	else
+		*val = *p;
+	sigaction(SIGBUS, &old, NULL);
+	return ret;
+}
+
+#endif /* TDI_TEST_H */
