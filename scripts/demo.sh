@@ -28,8 +28,12 @@ step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
 step "Building gmem_pfnpool and tdi_dmabuf for Linux $kver"
 kernel_prepare "$kver" || die "cannot prepare kernel $kver"
-build=$CCHOST_CACHE/build/$kver
-kernel_build "$kver" "$build" > "$CCHOST_CACHE/build-$kver.log" 2>&1 ||
+# The build directory is shared with build-matrix.sh: build under a lock
+# and keep a snapshot of the .ko files for the initramfs.
+build=$CCHOST_CACHE/guest/demo-$kver/ko
+(flock 9 && kernel_build "$kver" "$CCHOST_CACHE/build/$kver" && rm -rf "$build" && mkdir -p "$build" &&
+ find "$CCHOST_CACHE/build/$kver" -name '*.ko' -exec cp -t "$build" {} +) \
+	9> "$CCHOST_CACHE/build-$kver.lock" > "$CCHOST_CACHE/build-$kver.log" 2>&1 ||
 	{ cat "$CCHOST_CACHE/build-$kver.log"; die "module build failed"; }
 find "$build" -name '*.ko' -printf '  %P\n' | sort
 qemu_build_tools "$CCHOST_CACHE/tools" || die "cannot build modload"

@@ -75,8 +75,13 @@ for kver in $kernels; do
 	fi
 	kodir=$moddir
 	if [ -z "$kodir" ]; then
-		kodir=$CCHOST_CACHE/build/$kver
-		if ! kernel_build "$kver" "$kodir" > "$CCHOST_CACHE/build-$kver.log" 2>&1; then
+		# The build directory is shared with build-matrix.sh: build under
+		# a lock and keep a snapshot of the .ko files for the initramfs.
+		kodir=$CCHOST_CACHE/guest/$name/ko
+		if ! (flock 9 && kernel_build "$kver" "$CCHOST_CACHE/build/$kver" &&
+		      rm -rf "$kodir" && mkdir -p "$kodir" &&
+		      find "$CCHOST_CACHE/build/$kver" -name '*.ko' -exec cp -t "$kodir" {} +) \
+			9> "$CCHOST_CACHE/build-$kver.lock" > "$CCHOST_CACHE/build-$kver.log" 2>&1; then
 			cat "$CCHOST_CACHE/build-$kver.log"
 			result_fail "guest $name: build modules for $kver"
 			rc=1

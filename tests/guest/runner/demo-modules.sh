@@ -4,8 +4,11 @@
 # there: load both modules with modload, show them, unload them.
 
 for m in gmem_pfnpool tdi_dmabuf; do
-	echo "\$ modload -v $m"
-	modload -v "$m" || exit 1
+	args=
+	[ $m = gmem_pfnpool ] && args="ranges=1G@0x140000000,64M@0x1a0000000"
+	echo "\$ modload -v $m $args"
+	# shellcheck disable=SC2086
+	modload -v "$m" $args || exit 1
 	echo "\$ cat /sys/module/$m/initstate /sys/module/$m/taint"
 	cat /sys/module/$m/initstate /sys/module/$m/taint
 	if [ -d /sys/module/$m/parameters ]; then
@@ -14,6 +17,9 @@ for m in gmem_pfnpool tdi_dmabuf; do
 	fi
 	echo
 done
+echo "\$ grep -A2 -E '^(140000000|1a0000000)' /proc/iomem   # the ranges, now owned by the pool"
+grep -A2 -E '^(140000000|1a0000000)' /proc/iomem
+echo
 echo "\$ grep -E 'gmem_pfnpool|tdi_dmabuf' /proc/modules"
 grep -E 'gmem_pfnpool|tdi_dmabuf' /proc/modules
 echo

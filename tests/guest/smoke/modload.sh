@@ -23,6 +23,12 @@ for m in gmem_pfnpool tdi_dmabuf; do
 	ok $? "/sys/module/$m disappears"
 done
 
+# A parameter of our own module reaches it through modload.
+check "modload gmem_pfnpool ranges=64M@0x1a0000000" modload gmem_pfnpool ranges=64M@0x1a0000000
+[ "$(cat /sys/module/gmem_pfnpool/parameters/ranges 2>/dev/null)" = 64M@0x1a0000000 ]
+ok $? "gmem_pfnpool parameter ranges reads back 64M@0x1a0000000"
+check "modload -r gmem_pfnpool (with ranges)" modload -r gmem_pfnpool
+
 out=$(modload cchost_no_such_module 2>&1)
 st=$?
 [ $st -ne 0 ] && echo "$out" | grep -q "not found"
@@ -34,6 +40,18 @@ st=$?
 [ $st -ne 0 ] && echo "$out" | grep -q "not loaded"
 ok $? "modload -r of a module that is not loaded fails"
 diag "$out"
+
+# tdi_dmabuf pulled in the vfio stack: remove it to start from scratch.
+unload_vfio() {
+	for m in vfio_pci vfio_pci_core vfio_iommu_type1 vfio_virqfd vfio irqbypass \
+		 iommufd; do
+		[ -d /sys/module/$m ] && [ ! -e /sys/module/$m/initstate ] && continue
+		modload -r $m > /dev/null 2>&1
+	done
+}
+unload_vfio
+test ! -e /sys/module/vfio_iommu_type1/initstate
+ok $? "vfio_iommu_type1 not loaded before the softdep check"
 
 # vfio has "softdep post: vfio_iommu_type1": busybox modprobe ignores it.
 check "modload vfio" modload vfio
