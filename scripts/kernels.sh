@@ -98,8 +98,14 @@ kernel_moddir() {
 	esac
 }
 
-# Extract the bootable image and the modules of a chroot-built kernel (7.x).
+# Extract the bootable image and the modules of a chroot-built kernel (7.x),
+# one process at a time.
 _kernel_prepare_image() {
+	mkdir -p "$CCHOST_CACHE/kernels"
+	{ flock 6; __kernel_prepare_image "$@"; } 6>"$CCHOST_CACHE/kernels/$1.lock"
+}
+
+__kernel_prepare_image() {
 	local kver=$1 suite dir root pkgs p debs
 	suite=$(_kernel_suite "$kver")
 	[ "$suite" != host ] || return 0
@@ -122,26 +128,48 @@ _kernel_prepare_image() {
 		pkgs="linux-image-$kver"
 	fi
 	# shellcheck disable=SC2086
-	debs=$("$CCHOST_ROOT/scripts/fetch-deb.sh" "$suite" $pkgs)
+	debs=$("$CCHOST_ROOT/scripts/fetch-deb.sh" "$suite" $pkgs) || return 1
+	[ -n "$debs" ] || return 1
 	rm -rf "$root"
-	mkdir -p "$root/usr/lib"
+	mkdir -p "$root/usr/lib" "$root/boot"
 	# Merged /usr: packages ship usr/lib/modules; depmod -b wants lib/modules.
 	ln -s usr/lib "$root/lib"
 	for p in $debs; do
-		dpkg-deb -x "$p" "$root"
+		dpkg-deb -x "$p" "$root" || return 1
 	done
-	[ -e "$root/boot/vmlinuz-$kver" ] || die "no /boot/vmlinuz-$kver in $pkgs"
-	depmod -b "$root" "$kver" || die "depmod of $kver failed"
+	# 7.x ship the image as usr/lib/modules/V/vmlinuz (signed) or
+	# vmlinuz.unsigned, 6.x as boot/vmlinuz-V: give it one name.
+	if [ ! -e "$root/boot/vmlinuz-$kver" ]; then
+		for p in "$root/usr/lib/modules/$kver/vmlinuz" "$root/usr/lib/modules/$kver/vmlinuz.unsigned"; do
+			if [ -e "$p" ]; then
+				ln -sf "../usr/lib/modules/$kver/$(basename "$p")" "$root/boot/vmlinuz-$kver"
+				break
+			fi
+		done
+	fi
+	if [ ! -e "$root/boot/vmlinuz-$kver" ]; then
+		log "no kernel image for $kver in $pkgs"
+		return 1
+	fi
+	depmod -b "$root" "$kver" || { log "depmod of $kver failed"; return 1; }
 	touch "$dir/stamp-image"
 }
 
 # Boot KVER once under QEMU TCG to /init; cache the verdict.
 _kernel_boots() {
+	mkdir -p "$CCHOST_CACHE/kernels"
+	{ flock 5; __kernel_boots "$@"; } 5>"$CCHOST_CACHE/kernels/$1.boot.lock"
+}
+
+__kernel_boots() {
 	local kver=$1 dir tmp ok=0
 	dir=$(_kernel_dir "$kver")
 	[ -e "$dir/boot-ok" ] && return 0
 	[ -e "$dir/boot-failed" ] && return 1
-	_kernel_prepare_image "$kver"
+	if ! (_kernel_prepare_image "$kver"); then
+		log "cannot prepare the guest image of $kver"
+		return 1
+	fi
 	log "probing whether $kver boots under QEMU TCG (once per version)"
 	tmp=$(mktemp -d)
 	mkdir -p "$tmp/root/bin"
@@ -189,8 +217,10 @@ kernel_prepare() {
 	fi
 	root=$("$CCHOST_ROOT/scripts/chroot.sh" ensure)
 	[ -e "$root$(_kernel_kdir "$kver")/Makefile" ] || die "chroot $root lacks headers for $kver"
-	if kernel_guest_list | grep -qxF "$kver"; then
-		_kernel_prepare_image "$kver"
+	local guests
+	guests=$(kernel_guest_list)
+	if grep -qxF "$kver" <<<"$guests"; then
+		(_kernel_prepare_image "$kver") || die "cannot prepare the guest image of $kver"
 	fi
 }
 
