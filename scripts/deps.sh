@@ -54,14 +54,10 @@ The default 6.1 kernel, its headers and linux-source-6.1 come from bookworm."
 }
 
 missing() {
-	local p status
-	for p in "${PACKAGES[@]}"; do
-		status=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
-		case $status in
-		ii*) ;;
-		*) echo "$p" ;;
-		esac
-	done
+	local installed
+	installed=$(dpkg-query -W -f='${db:Status-Abbrev} ${Package}\n' "${PACKAGES[@]}" 2>/dev/null |
+		awk '$1 == "ii" {print $2}' || true)
+	printf '%s\n' "${PACKAGES[@]}" | grep -vxF -f <(echo "$installed") || true
 }
 
 case ${1:-} in
