@@ -34,8 +34,7 @@ need_root() {
 	[ "$(id -u)" = 0 ] || die "DKMS needs root (sudo $0 $*)"
 	command -v dkms >/dev/null || die "dkms is not installed (scripts/deps.sh)"
 	# One DKMS operation on the package at a time.
-	mkdir -p /var/lib/dkms
-	exec 8>/var/lib/dkms/.$PKG.lock
+	exec 8>"/run/lock/$PKG-dkms.lock"
 	flock 8
 }
 
