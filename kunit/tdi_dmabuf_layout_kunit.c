@@ -74,6 +74,7 @@ static void lay_case_desc(const struct lay_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(lay, lay_cases, lay_case_desc);
 
 static void tdi_layout_table(struct kunit *test)
@@ -173,6 +174,7 @@ static struct kunit_suite tdi_layout_suite = {
 	.name = "tdi_dmabuf_layout",
 	.test_cases = tdi_layout_cases,
 };
+
 kunit_test_suite(tdi_layout_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the tdi_dmabuf shared/private split");

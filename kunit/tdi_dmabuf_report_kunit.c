@@ -101,7 +101,8 @@ static const struct rep_case rep_cases[] = {
 	{ .name = "offset not applied", .nr = 1, .mmio_offset = OFF4G,
 	  .r = { { PG(BAR0), 1, 0 } }, .ret = -EBADMSG, .fault = TDI_REPORT_OUTSIDE_BAR },
 	{ .name = "past BAR0", .nr = 1,
-	  .r = { { PG(BAR0 + BAR0_LEN), 1, 0 } }, .ret = -EBADMSG, .fault = TDI_REPORT_OUTSIDE_BAR },
+	  .r = { { PG(BAR0 + BAR0_LEN), 1, 0 } }, .ret = -EBADMSG,
+	  .fault = TDI_REPORT_OUTSIDE_BAR },
 	{ .name = "straddles end of BAR2", .nr = 1,
 	  .r = { { PG(BAR2 + BAR2_LEN) - 1, 2, 0 } }, .ret = -EBADMSG,
 	  .fault = TDI_REPORT_OUTSIDE_BAR },
@@ -119,6 +120,7 @@ static void rep_case_desc(const struct rep_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(rep, rep_cases, rep_case_desc);
 
 static const struct tdi_dmabuf_bar test_bars[TDI_DMABUF_NR_BARS] = {
@@ -253,6 +255,7 @@ static struct kunit_suite tdi_report_suite = {
 	.name = "tdi_dmabuf_report",
 	.test_cases = tdi_report_cases,
 };
+
 kunit_test_suite(tdi_report_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the tdi_dmabuf TDI report parser");

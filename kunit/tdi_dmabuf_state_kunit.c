@@ -27,6 +27,8 @@ MODULE_IMPORT_NS("DMA_BUF");
 #define DEV_NAME	"tdi-kunit"
 #define BAR0		0x3f00000000ULL
 #define BAR2		0x3f10000000ULL
+#define NON_TEE		TDI_REPORT_ATTR_NON_TEE_MEM
+#define MSIX_TABLE	TDI_REPORT_ATTR_MSIX_TABLE
 
 static const struct tdi_dmabuf_bar k_bars[TDI_DMABUF_NR_BARS] = {
 	[0] = { BAR0, 0x100000 },
@@ -61,11 +63,11 @@ static int k_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(ctx->dev, DMA_BIT_MASK(64)), 0);
 
 	KUNIT_ASSERT_EQ(test, tdi_fake_add(DEV_NAME), 0);
-	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0, 1, TDI_REPORT_ATTR_NON_TEE_MEM), 0);
-	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x1000, 15, TDI_REPORT_ATTR_NON_TEE_MEM), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0, 1, NON_TEE), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x1000, 15, NON_TEE), 0);
 	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x10000, 16, 0), 0);
-	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x20000, 1, TDI_REPORT_ATTR_MSIX_TABLE), 0);
-	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 2, 0, 16, TDI_REPORT_ATTR_NON_TEE_MEM), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x20000, 1, MSIX_TABLE), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 2, 0, 16, NON_TEE), 0);
 
 	k_mem_off = false;
 	ctx->tdi = tdi_dmabuf_tdi_create(ctx->dev, &k_ops, k_bars);
@@ -105,6 +107,17 @@ static bool k_revoked(struct kunit *test, struct tdi_dmabuf_tdi *tdi,
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_buf_ranges(tdi, dmabuf, r, &count, &bar,
 						    &kind, &revoked), 0);
 	return revoked;
+}
+
+/* GET_DMABUF that must fail: its errno. */
+static long k_get_err(struct k_ctx *ctx, u32 bar, u32 kind)
+{
+	struct dma_buf *dmabuf = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, bar, kind, O_RDWR);
+
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	dma_buf_put(dmabuf);
+	return 0;
 }
 
 static void tdi_state_bind_run_unbind(struct kunit *test)
@@ -160,11 +173,10 @@ static void tdi_state_busy_and_private_rules(struct kunit *test)
 	struct tdi_dmabuf_state st;
 	struct dma_buf *shared, *private;
 
-	private = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_PRIVATE, O_RDWR);
-	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(private), -EPERM);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 6, 0, O_RDWR)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, 2, O_RDWR)), -EINVAL);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 1, 0, O_RDWR)), -ENODEV);
+	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 0, TDI_DMABUF_KIND_PRIVATE), -EPERM);
+	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 6, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 0, 2), -EINVAL);
+	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 1, 0), -ENODEV);
 
 	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
@@ -181,8 +193,7 @@ static void tdi_state_busy_and_private_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, private->size, 0x11000);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_kind(private), TDI_DMABUF_KIND_PRIVATE);
 	/* BAR2 has no private page. */
-	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 2,
-				TDI_DMABUF_KIND_PRIVATE, O_RDWR)), -ENOENT);
+	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 2, TDI_DMABUF_KIND_PRIVATE), -ENOENT);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, private));
 	dma_buf_put(private);
@@ -215,6 +226,7 @@ static void fault_case_desc(const struct fault_case *c, char *desc)
 
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "bind fault %s", names[c->fault]);
 }
+
 KUNIT_ARRAY_PARAM(fault, fault_cases, fault_case_desc);
 
 /* Every bind-time fault leaves the device unbound, provider released. */
@@ -295,8 +307,7 @@ static void tdi_state_async_error(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, k_revoked(test, ctx->tdi, again));
 	KUNIT_EXPECT_EQ(test, again->size, 0x100000);
 	dma_buf_put(again);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0,
-				TDI_DMABUF_KIND_PRIVATE, O_RDWR)), -EPERM);
+	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 0, TDI_DMABUF_KIND_PRIVATE), -EPERM);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_RUN);
@@ -327,8 +338,7 @@ static void tdi_state_reset_and_decode(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
 	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_MEMORY);
 	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0,
-				TDI_DMABUF_KIND_SHARED, O_RDWR)), -EIO);
+	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 0, TDI_DMABUF_KIND_SHARED), -EIO);
 	dma_buf_put(shared);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EIO);
@@ -348,8 +358,7 @@ static void tdi_state_close_unbinds(struct kunit *test)
 	tdi_dmabuf_tdi_close(ctx->tdi);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
 	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
-	KUNIT_EXPECT_EQ(test, PTR_ERR(tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0,
-				TDI_DMABUF_KIND_SHARED, O_RDWR)), -ENODEV);
+	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 0, TDI_DMABUF_KIND_SHARED), -ENODEV);
 	/* The DMA-BUF holds the TDI: drop the driver's reference first. */
 	tdi_dmabuf_tdi_put(ctx->tdi);
 	ctx->tdi = NULL;
@@ -528,6 +537,7 @@ static struct kunit_suite tdi_state_suite = {
 	.exit = k_exit,
 	.test_cases = tdi_state_cases,
 };
+
 kunit_test_suite(tdi_state_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the tdi_dmabuf state machine and exporter");

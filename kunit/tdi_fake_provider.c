@@ -367,6 +367,7 @@ static int __tdi_fake_build(struct tdi_fake_dev *d, struct tdi_dmabuf_tdi *tdi,
 		phys_addr_t start;
 		u64 first, bar_len;
 		u16 attrs = r->attrs;
+		u32 pages = r->pages;
 
 		if (tdi_dmabuf_tdi_bar(tdi, r->bar, &start, &bar_len)) {
 			/* Not an exportable BAR: report it where it claims. */
@@ -376,12 +377,14 @@ static int __tdi_fake_build(struct tdi_fake_dev *d, struct tdi_dmabuf_tdi *tdi,
 		first = (start + r->offset + d->mmio_offset) >> TDI_REPORT_PAGE_SHIFT;
 		if (n == 0 && d->fault == TDI_FAKE_FAULT_BAD_OUTSIDE)
 			first += bar_len >> TDI_REPORT_PAGE_SHIFT;
-		if (n == 0 && d->fault == TDI_FAKE_FAULT_BAD_WRAP)
+		if (n == 0 && d->fault == TDI_FAKE_FAULT_BAD_WRAP) {
 			first = U64_MAX >> TDI_REPORT_PAGE_SHIFT;
+			pages = max_t(u32, pages, 2);
+		}
 		if (n == 0 && d->fault == TDI_FAKE_FAULT_BAD_RESERVED)
 			attrs |= 0x0080;
 		e = p + TDI_REPORT_HDR_LEN + n * TDI_REPORT_RANGE_LEN;
-		tdi_fake_put_range(e, first, r->pages, attrs, n);
+		tdi_fake_put_range(e, first, pages, attrs, n);
 		/* BAD_OVERLAP: the extra entry repeats the first range. */
 		if (!(n == 0 && d->fault == TDI_FAKE_FAULT_BAD_OVERLAP))
 			i++;

@@ -217,8 +217,8 @@ bad_free:
 bad:
 	if (fault)
 		*fault = why;
-	pr_err_ratelimited(KBUILD_MODNAME ": malformed TDI report (%zu bytes): %s\n", len,
-			   tdi_dmabuf_report_fault_str(why));
+	pr_debug("malformed TDI report (%zu bytes): %s\n", len,
+		 tdi_dmabuf_report_fault_str(why));
 	return -EBADMSG;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_report_parse);

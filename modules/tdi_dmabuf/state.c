@@ -329,7 +329,7 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 {
 	struct tdi_dmabuf_provider *prov = tdi->provider;
 	struct tdi_dmabuf_report_buf rb = {};
-	enum tdi_dmabuf_report_fault fault;
+	enum tdi_dmabuf_report_fault fault = TDI_REPORT_OK;
 	struct tdi_dmabuf_layout *layout;
 	struct tdi_dmabuf_report *report;
 	int ret;
@@ -345,11 +345,12 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 	ret = tdi_dmabuf_report_parse(rb.data, rb.len, rb.mmio_offset,
 				      tdi->bars, &report, &fault);
 	kvfree(rb.data);
-	if (ret) {
-		dev_err_ratelimited(tdi->dev, "provider %s: bad TDI report: %s\n",
-				    prov->name, tdi_dmabuf_report_fault_str(fault));
+	if (ret == -EBADMSG)
+		dev_err_ratelimited(tdi->dev, "provider %s: malformed TDI report (%zu bytes): %s\n",
+				    prov->name, rb.len,
+				    tdi_dmabuf_report_fault_str(fault));
+	if (ret)
 		return ret;
-	}
 	layout = tdi_dmabuf_layout_from_report(report);
 	kfree(report);
 	if (!layout)
@@ -408,6 +409,7 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 		dev_err_ratelimited(tdi->dev, "provider %s: bind failed: %d\n",
 				    prov->name, ret);
 		tdi_dmabuf_provider_put(prov);
+		tdi->error = -ret;
 		goto out_unlock;
 	}
 	tdi->provider = prov;

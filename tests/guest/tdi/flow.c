@@ -25,15 +25,16 @@ int main(int argc, char **argv)
 	struct tdi_dmabuf_get_ranges gr;
 	struct tdi_dmabuf_state st;
 	struct tdi_env e;
-	volatile uint32_t *shared_map, *map;
+	void *shared_map, *map;
 	int shared, private;
-	uint32_t val = 0;
+	__u32 val = 0;
 	void *p;
 
 	tdi_verbose = argc > 1 && !strcmp(argv[1], "-v");
 	if (tdi_setup(&e, 1))
 		goto out;
-	ok(fake_setup_edu(e.bdf) == 0, "fake provider serves %s (4 ranges, MMIO reporting offset 4 GiB)", e.bdf);
+	ok(fake_setup_edu(e.bdf) == 0,
+	   "fake provider serves %s (4 ranges, MMIO reporting offset 4 GiB)", e.bdf);
 
 	say("step 1: before bind, export BAR0 as a shared DMA-BUF and mmap it");
 	ok(tdi_state_of(e.dev) == TDI_DMABUF_STATE_UNBOUND, "initial state is unbound");
@@ -127,7 +128,8 @@ int main(int argc, char **argv)
 	ok(shared_map && read32_or_sigbus(shared_map, &val) == -1,
 	   "access through the old shared mapping faults (SIGBUS)");
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, shared, 0);
-	ok_errno(p == MAP_FAILED ? -1 : 0, ENODEV, "mmap of the revoked shared DMA-BUF fails (ENODEV)");
+	ok_errno(p == MAP_FAILED ? -1 : 0, ENODEV,
+		 "mmap of the revoked shared DMA-BUF fails (ENODEV)");
 	ok(fake_count(e.bdf, "unbind") == 1, "provider saw one unbind");
 	if (shared_map)
 		munmap((void *)shared_map, 0x10000);

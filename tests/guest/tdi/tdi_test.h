@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
+#include <linux/types.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,9 +26,12 @@
 
 #include "tap.h"
 
+#define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+
 #define EDU_ID			0x010000edu
-#define EDU_BAR0_SIZE		(1u << 20)
+#define EDU_BAR0_SIZE		0x100000u
 #define FAKE_CONTROL		"/sys/kernel/debug/tdi_fake_provider/control"
+#define TYPE1_UNSAFE_IRQS	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
 #define FAKE_STATUS		"/sys/kernel/debug/tdi_fake_provider/status"
 
 struct tdi_env {
@@ -99,7 +103,7 @@ static inline int fake(const char *fmt, ...)
 	if (write(fd, cmd, strlen(cmd)) < 0)
 		ret = -1;
 	close(fd);
-	say("fake provider <- \"%s\"%s", cmd, ret ? " (refused)" : "");
+	say("test provider control <- \"%s\"%s", cmd, ret ? " (refused)" : "");
 	return ret;
 }
 
@@ -161,7 +165,7 @@ static inline int modload(const char *args)
 {
 	char cmd[256];
 
-	snprintf(cmd, sizeof(cmd), "modload %s", args);
+	snprintf(cmd, sizeof(cmd), "%s %s", "modload", args);
 	return system(cmd) == 0 ? 0 : -1;
 }
 
@@ -173,15 +177,17 @@ static inline int tdi_setup(struct tdi_env *e, int with_fake)
 	ssize_t n;
 
 	memset(e, 0, sizeof(*e));
-	e->group = e->container = e->dev = -1;
+	e->group = -1;
+	e->container = -1;
+	e->dev = -1;
 	if (!ok(find_edu(e->bdf, sizeof(e->bdf)) == 0, "edu device present"))
 		return -1;
 	say("edu device at %s", e->bdf);
 	if (!ok(modload("tdi_dmabuf") == 0, "modload tdi_dmabuf"))
 		return -1;
 	/* vfio's softdep loaded type1; the guest IOMMU has no IRQ remapping. */
-	if (!ok(sysfs_write("/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts",
-			    "1") == 0, "vfio_iommu_type1 loaded (softdep), unsafe interrupts allowed"))
+	if (!ok(sysfs_write(TYPE1_UNSAFE_IRQS, "1") == 0,
+		"vfio_iommu_type1 loaded (softdep), unsafe interrupts allowed"))
 		return -1;
 	if (with_fake &&
 	    !ok(modload("tdi_fake_provider") == 0, "modload tdi_fake_provider"))
@@ -314,6 +320,22 @@ static inline int fake_setup_edu(const char *bdf)
 	       fake("range %s 0 0x20000 1 0x1", bdf);
 }
 
+/* MMIO accessors: single, untorn accesses the compiler cannot elide. */
+static inline __u32 mmio_read32(const void *base, unsigned int off)
+{
+	return __atomic_load_n((const __u32 *)((const char *)base + off), __ATOMIC_RELAXED);
+}
+
+static inline void mmio_write32(void *base, unsigned int off, __u32 v)
+{
+	__atomic_store_n((__u32 *)((char *)base + off), v, __ATOMIC_RELAXED);
+}
+
+static inline void mmio_write64(void *base, unsigned int off, __u64 v)
+{
+	__atomic_store_n((__u64 *)((char *)base + off), v, __ATOMIC_RELAXED);
+}
+
 static sigjmp_buf tdi_sigbus_jmp;
 
 static void tdi_sigbus(int sig)
@@ -322,7 +344,7 @@ static void tdi_sigbus(int sig)
 }
 
 /* Read a 32-bit register through a mapping; 0 on success, -1 on SIGBUS. */
-static inline int read32_or_sigbus(volatile uint32_t *p, uint32_t *val)
+static inline int read32_or_sigbus(const void *p, __u32 *val)
 {
 	struct sigaction sa = { .sa_handler = tdi_sigbus }, old;
 	int ret = 0;
@@ -331,7 +353,7 @@ static inline int read32_or_sigbus(volatile uint32_t *p, uint32_t *val)
 	if (sigsetjmp(tdi_sigbus_jmp, 1))
 		ret = -1;
 	else
-		*val = *p;
+		*val = mmio_read32(p, 0);
 	sigaction(SIGBUS, &old, NULL);
 	return ret;
 }

@@ -1,0 +1,162 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Error paths on edu with the fake provider's fault injection:
+ *  - malformed reports (six kinds): bind fails EBADMSG, device stays unbound;
+ *  - bind failing in the provider, the report fetch failing, start failing
+ *    half-way: bind fails, the provider is unbound again, state unbound;
+ *  - unbind failing: DMA-BUFs revoked anyway, state error, retry recovers;
+ *  - an asynchronous provider error: every DMA-BUF fd revoked (mapping
+ *    faults, mmap fails), state error; closing and reopening recovers;
+ *  - device reset and memory decode disabled through the VFIO device fd
+ *    revoke the DMA-BUFs.
+ */
+#include "tdi_test.h"
+
+static void expect_bind_fails(struct tdi_env *e, const char *fault, int err)
+{
+	struct tdi_dmabuf_state st;
+	int unbinds = fake_count(e->bdf, "unbind");
+
+	fake("fault %s %s", e->bdf, fault);
+	ok_errno(tdi_bind(e->dev), err, "bind with fault '%s' fails (%s)", fault, strerror(err));
+	tdi_state(e->dev, &st);
+	ok(st.state == TDI_DMABUF_STATE_UNBOUND && st.error == (unsigned int)err,
+	   "fault '%s': state unbound, error %u", fault, st.error);
+	if (strcmp(fault, "bind"))
+		ok(fake_count(e->bdf, "unbind") == unbinds + 1,
+		   "fault '%s': provider unbound again after the failed bind", fault);
+	else
+		ok(fake_count(e->bdf, "unbind") == unbinds,
+		   "fault '%s': nothing to unbind", fault);
+}
+
+static int config_region(int dev, struct vfio_region_info *ri)
+{
+	memset(ri, 0, sizeof(*ri));
+	ri->argsz = sizeof(*ri);
+	ri->index = VFIO_PCI_CONFIG_REGION_INDEX;
+	return ioctl(dev, VFIO_DEVICE_GET_REGION_INFO, ri);
+}
+
+int main(void)
+{
+	static const char * const bad[] = {
+		"short", "count", "outside", "overlap", "reserved", "wrap",
+	};
+	struct vfio_region_info cfg;
+	struct tdi_dmabuf_get_ranges gr;
+	struct tdi_dmabuf_range r[4];
+	struct tdi_dmabuf_state st;
+	struct tdi_env e;
+	void *map;
+	int shared, private, shared2;
+	__u16 cmd;
+	__u32 val;
+	unsigned int i;
+	void *p;
+
+	if (tdi_setup(&e, 1))
+		goto out;
+	ok(fake_setup_edu(e.bdf) == 0, "fake provider serves %s", e.bdf);
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++)
+		expect_bind_fails(&e, bad[i], EBADMSG);
+	expect_bind_fails(&e, "bind", EIO);
+	expect_bind_fails(&e, "report", EIO);
+	expect_bind_fails(&e, "start", EIO);
+	fake("fault %s none", e.bdf);
+	shared = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_SHARED, NULL);
+	ok(shared >= 0, "after the failed binds, the unbound shared DMA-BUF still works");
+	close(shared);
+
+	/* unbind fails */
+	ok(tdi_bind(e.dev) == 0, "bind");
+	shared = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_SHARED, NULL);
+	fake("fault %s unbind", e.bdf);
+	ok_errno(tdi_unbind(e.dev), EIO, "unbind with fault 'unbind' fails (EIO)");
+	tdi_state(e.dev, &st);
+	ok(st.state == TDI_DMABUF_STATE_ERROR && st.cause == TDI_DMABUF_CAUSE_UNBIND,
+	   "failed unbind: state error, cause unbind");
+	ok(tdi_ranges(e.dev, shared, r, 4, &gr) == 0 && gr.revoked,
+	   "failed unbind: the DMA-BUF was revoked anyway");
+	close(shared);
+	ok_errno(tdi_bind(e.dev), EALREADY, "bind refused in error until unbind");
+	fake("fault %s none", e.bdf);
+	ok(tdi_unbind(e.dev) == 0, "unbind retried after the fault cleared");
+	ok(tdi_state_of(e.dev) == TDI_DMABUF_STATE_UNBOUND, "state unbound");
+
+	/* asynchronous provider error */
+	ok(tdi_bind(e.dev) == 0, "bind");
+	shared = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_SHARED, NULL);
+	private = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_PRIVATE, NULL);
+	ok(shared >= 0 && private >= 0, "shared and private DMA-BUFs open");
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, shared, 0);
+	map = p == MAP_FAILED ? NULL : p;
+	val = 0;
+	if (map && read32_or_sigbus(map, &val))
+		val = 0;
+	ok(val == EDU_ID, "shared mapping reads the ID register before the error");
+	ok(fake("error %s", e.bdf) == 0, "fake provider signals an asynchronous error");
+	tdi_state(e.dev, &st);
+	ok(st.state == TDI_DMABUF_STATE_ERROR && st.cause == TDI_DMABUF_CAUSE_PROVIDER &&
+	   st.error == EIO, "state error, cause provider, error EIO");
+	ok(tdi_ranges(e.dev, shared, r, 4, &gr) == 0 && gr.revoked, "shared fd revoked");
+	ok(tdi_ranges(e.dev, private, r, 4, &gr) == 0 && gr.revoked, "private fd revoked");
+	ok(map && read32_or_sigbus(map, &val) == -1, "old mapping faults (SIGBUS)");
+	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, shared, 0);
+	ok_errno(p == MAP_FAILED ? -1 : 0, ENODEV, "mmap of the revoked fd fails (ENODEV)");
+	ok(fake_count(e.bdf, "unbind") >= 1, "provider was unbound");
+	if (map)
+		munmap((void *)map, 4096);
+	close(shared);
+	close(private);
+	shared = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_SHARED, NULL);
+	p = shared >= 0 ? mmap(NULL, 4096, PROT_READ, MAP_SHARED, shared, 0) : MAP_FAILED;
+	val = 0;
+	if (p != MAP_FAILED && read32_or_sigbus(p, &val))
+		val = 0;
+	ok(val == EDU_ID, "closed and reopened: new shared DMA-BUF maps and reads %#x", val);
+	if (p != MAP_FAILED)
+		munmap(p, 4096);
+	close(shared);
+	ok(tdi_unbind(e.dev) == 0 && tdi_bind(e.dev) == 0 &&
+	   tdi_state_of(e.dev) == TDI_DMABUF_STATE_RUN, "unbind from error and bind again: run");
+	private = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_PRIVATE, NULL);
+	ok(private >= 0, "private DMA-BUF available again");
+
+	/* reset through the device fd */
+	ioctl(e.dev, VFIO_DEVICE_RESET);
+	tdi_state(e.dev, &st);
+	ok(st.state == TDI_DMABUF_STATE_ERROR && st.cause == TDI_DMABUF_CAUSE_RESET,
+	   "VFIO_DEVICE_RESET: state error, cause reset");
+	ok(tdi_ranges(e.dev, private, r, 4, &gr) == 0 && gr.revoked,
+	   "reset revoked the private fd");
+	close(private);
+	ok(tdi_unbind(e.dev) == 0, "unbind after reset");
+
+	/* memory decode disabled through config space */
+	shared = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_SHARED, NULL);
+	ok(config_region(e.dev, &cfg) == 0, "config region info");
+	ok(pread(e.dev, &cmd, 2, cfg.offset + 4) == 2 && (cmd & 0x2),
+	   "memory decode enabled (command %#x)", cmd);
+	cmd &= ~0x2;
+	ok(pwrite(e.dev, &cmd, 2, cfg.offset + 4) == 2, "clear memory decode");
+	ok(tdi_ranges(e.dev, shared, r, 4, &gr) == 0 && gr.revoked,
+	   "memory decode off revoked the shared fd");
+	tdi_state(e.dev, &st);
+	ok(st.cause == TDI_DMABUF_CAUSE_MEMORY, "cause memory");
+	shared2 = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_SHARED, NULL);
+	ok_errno(shared2, EIO, "no new DMA-BUF while memory decode is off (EIO)");
+	ok_errno(tdi_bind(e.dev), EBUSY, "bind refused while the revoked fd is open (EBUSY)");
+	close(shared);
+	ok_errno(tdi_bind(e.dev), EIO, "bind refused while memory decode is off (EIO)");
+	cmd |= 0x2;
+	ok(pwrite(e.dev, &cmd, 2, cfg.offset + 4) == 2, "enable memory decode");
+	shared2 = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_SHARED, NULL);
+	ok(shared2 >= 0, "memory decode on: new DMA-BUF");
+	close(shared2);
+	fake("del %s", e.bdf);
+out:
+	tdi_teardown(&e, 1);
+	return tap_done();
+}
