@@ -229,8 +229,26 @@ static void gmem_pfnpool_dmabuf_release(struct dma_buf *dmabuf)
 	kfree(priv);
 }
 
+/*
+ * Pinning is accepted but does not hold revocation off: the memory never
+ * moves, and a conversion that takes it away revokes pinned importers too
+ * (as for vfio-pci exports). Having pin/unpin makes this a dynamic exporter,
+ * so dma-buf calls ->map_dma_buf() on every map instead of caching the
+ * first mapping, and a revoked export really fails to map.
+ */
+static int gmem_pfnpool_dmabuf_pin(struct dma_buf_attachment *attachment)
+{
+	return 0;
+}
+
+static void gmem_pfnpool_dmabuf_unpin(struct dma_buf_attachment *attachment)
+{
+}
+
 static const struct dma_buf_ops gmem_pfnpool_dmabuf_ops = {
 	.attach = gmem_pfnpool_dmabuf_attach,
+	.pin = gmem_pfnpool_dmabuf_pin,
+	.unpin = gmem_pfnpool_dmabuf_unpin,
 	.map_dma_buf = gmem_pfnpool_dmabuf_map,
 	.unmap_dma_buf = gmem_pfnpool_dmabuf_unmap,
 	.release = gmem_pfnpool_dmabuf_release,

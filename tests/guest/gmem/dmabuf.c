@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * DMA-BUF export of a shared range, imported by the test user: converting
+ * a part of the range to private (or punching it) revokes the export:
+ * move_notify reaches the importer and mapping again fails with ENODEV.
+ * Conversions elsewhere leave it alone. Private ranges cannot be exported.
+ */
+#include "gmem_test.h"
+
+static int export(int fd, uint64_t off, uint64_t size)
+{
+	struct gmem_pfnpool_export_dmabuf e = { .offset = off, .size = size };
+
+	return ioctl(fd, GMEM_PFNPOOL_IOC_EXPORT_DMABUF, &e);
+}
+
+int main(void)
+{
+	int dev, fd, dfd, dfd2, ret;
+
+	ok(gmem_load() == 0, "load gmem_pfnpool");
+	ok(run("modload gmem_pfnpool_testuser") == 0, "load the test user");
+	dev = gmem_dev();
+	fd = gmem_create(dev, 8 * MiB, 0);
+	ok(fd >= 0, "create an 8 MiB shared file");
+
+	dfd = export(fd, 2 * MiB, 2 * MiB);
+	ok(dfd >= 0, "export [2M, 4M) as a DMA-BUF");
+	ok((fcntl(dfd, F_GETFD) & FD_CLOEXEC) != 0, "the DMA-BUF fd is O_CLOEXEC");
+	ok(lseek(dfd, 0, SEEK_END) == (off_t)(2 * MiB),
+	   "the DMA-BUF is 2 MiB large");
+	ok(gmem_stats(fd).allocated >= 2 * MiB, "the export allocated its range");
+	ok(tu_ctl("dmabuf %d", dfd) == 0, "the test user imports and maps it");
+	ok(tu_value("dmabuf_mapped") == 1 &&
+	   tu_value("dmabuf_sg_bytes") == (long long)(2 * MiB),
+	   "mapped: 2 MiB of DMA addresses");
+
+	ok(gmem_set_attr(fd, 6 * MiB, 4 * KiB, GMEM_PFNPOOL_ATTR_PRIVATE,
+			 NULL) == 0, "convert a page outside the export");
+	ok(tu_value("move_notify") == 0 && tu_value("dmabuf_mapped") == 1,
+	   "the importer was not disturbed");
+
+	ok(gmem_set_attr(fd, 3 * MiB, 4 * KiB, GMEM_PFNPOOL_ATTR_PRIVATE,
+			 NULL) == 0, "convert a page inside the export");
+	ok(tu_value("move_notify") == 1 && tu_value("dmabuf_mapped") == 0,
+	   "the importer got move_notify and dropped its mapping");
+	ret = tu_ctl("remap");
+	ok(ret == 0 && tu_value("remap_ret") == -19,
+	   "mapping again fails with ENODEV (%lld)", tu_value("remap_ret"));
+	if (tu_value("remap_ret") != -19)
+		run("cat " TU_DEBUGFS "/state");
+	ok(gmem_set_attr(fd, 3 * MiB, 4 * KiB, GMEM_PFNPOOL_ATTR_SHARED,
+			 NULL) == 0 && tu_ctl("remap") == 0 &&
+	   tu_value("remap_ret") == -19,
+	   "converting back does not revive the export");
+	ok(tu_ctl("dmabuf_detach") == 0, "the importer detaches");
+	close(dfd);
+
+	dfd = export(fd, 5 * MiB, 1 * MiB);
+	ok(dfd >= 0 && tu_ctl("dmabuf %d", dfd) == 0 &&
+	   tu_value("dmabuf_mapped") == 1, "a second export is imported");
+	ok(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		     5 * MiB + 64 * KiB, 4 * KiB) == 0,
+	   "punch a hole inside it");
+	ok(tu_value("move_notify") == 1 && tu_value("dmabuf_mapped") == 0,
+	   "the punch revoked the importer");
+	ok(tu_ctl("dmabuf_detach") == 0, "the importer detaches");
+	close(dfd);
+
+	dfd2 = export(fd, 6 * MiB, 2 * MiB);
+	ok(dfd2 == -1 && errno == EINVAL,
+	   "a range with a private page cannot be exported");
+	dfd2 = export(fd, 0, 2 * MiB);
+	ok(dfd2 >= 0, "an export outlives the gmem fd");
+	close(fd);
+	ok(tu_ctl("dmabuf %d", dfd2) == 0 && tu_value("dmabuf_mapped") == 1,
+	   "and can still be imported after the gmem fd is closed");
+	ok(tu_ctl("dmabuf_detach") == 0, "the importer detaches");
+	close(dfd2);
+
+	close(dev);
+	ok(run("modload -r gmem_pfnpool_testuser") == 0, "unload the test user");
+	ok(gmem_unload() == 0, "unload gmem_pfnpool");
+	ok(accounting_holds() || access(GMEM_DEBUGFS, F_OK) != 0,
+	   "nothing left behind");
+	return tap_done();
+}

@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fallocate: allocation, and PUNCH_HOLE | KEEP_SIZE returning memory to the
+ * pool zeroed: after a punch the range reads zeros, the pool's used bytes
+ * drop, and a new file never sees an old file's bytes.
+ */
+#include "gmem_test.h"
+
+static uint64_t count_nonzero(const uint8_t *p, uint64_t n)
+{
+	uint64_t i, c = 0;
+
+	for (i = 0; i < n; i++)
+		c += p[i] != 0;
+	return c;
+}
+
+int main(void)
+{
+	long long used0, used1;
+	uint8_t *p;
+	int dev, fd;
+
+	ok(gmem_load() == 0, "load gmem_pfnpool");
+	dev = gmem_dev();
+	fd = gmem_create(dev, 8 * MiB, 0);
+	ok(fd >= 0, "create an 8 MiB shared file");
+	ok(fallocate(fd, 0, 0, 8 * MiB) == 0, "fallocate the whole file");
+	ok(gmem_stats(fd).allocated == 8 * MiB, "8 MiB allocated");
+	ok(pool_value("used") == (long long)(8 * MiB) && accounting_holds(),
+	   "pool: 8 MiB used, free + used == total");
+	ok(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 8 * MiB) == 0,
+	   "fallocate again is a no-op");
+	ok(gmem_stats(fd).allocated == 8 * MiB, "still 8 MiB allocated");
+
+	p = gmem_map(fd, 8 * MiB, 0, 2 * MiB);
+	ok(p != MAP_FAILED, "map it");
+	if (p == MAP_FAILED)
+		return tap_done();
+	memset(p, 0xa7, 8 * MiB);
+
+	used0 = pool_value("used");
+	ok(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		     2 * MiB + 64 * KiB, 1 * MiB) == 0,
+	   "punch 1 MiB in the middle of a 2 MiB block");
+	used1 = pool_value("used");
+	ok(used0 - used1 == (long long)MiB && accounting_holds(),
+	   "1 MiB went back to the pool (%lld -> %lld)", used0, used1);
+	ok(gmem_stats(fd).allocated == 7 * MiB, "7 MiB allocated");
+	ok(count_nonzero(p + 2 * MiB + 64 * KiB, MiB) == 0,
+	   "the hole reads zeros (fresh zeroed memory on the next fault)");
+	ok(p[2 * MiB + 64 * KiB - 1] == 0xa7 && p[3 * MiB + 64 * KiB] == 0xa7,
+	   "the bytes around the hole are kept");
+	ok(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+		     8 * MiB) == 0, "punch the whole file");
+	ok(gmem_stats(fd).allocated == 0 || count_nonzero(p, 8 * MiB) == 0,
+	   "everything reads zeros");
+	munmap(p, 8 * MiB);
+	close(fd);
+	ok(pool_value("used") == 0 && accounting_holds(),
+	   "closing returns the rest");
+
+	/* Another file gets the same memory back, zeroed. */
+	fd = gmem_create(dev, 8 * MiB, 0);
+	p = gmem_map(fd, 8 * MiB, 0, 2 * MiB);
+	ok(fd >= 0 && p != MAP_FAILED, "a second file, mapped");
+	memset(p, 0x5b, 8 * MiB);
+	munmap(p, 8 * MiB);
+	close(fd);
+	fd = gmem_create(dev, 8 * MiB, 0);
+	p = gmem_map(fd, 8 * MiB, 0, 2 * MiB);
+	ok(fd >= 0 && p != MAP_FAILED, "a third file on the same memory");
+	ok(count_nonzero(p, 8 * MiB) == 0,
+	   "no byte of the previous file is visible");
+	munmap(p, 8 * MiB);
+	close(fd);
+	close(dev);
+	ok(gmem_unload() == 0, "unload gmem_pfnpool");
+	return tap_done();
+}
