@@ -49,7 +49,7 @@ if [ -z "$kernels" ]; then
 	kernels=$(kernel_guest_list)
 	# The matrix promises the 6.1 host kernel and one 7.x kernel in QEMU.
 	grep -q '^7\.' <<<"$kernels" ||
-		result_fail "guest: no 7.x kernel of the matrix available to boot (got: $(echo $kernels))"
+		result_fail "guest: no 7.x kernel of the matrix available to boot (got: ${kernels//$'\n'/ })"
 fi
 
 rc=0
