@@ -91,6 +91,11 @@ static vm_fault_t fn##_pe_size(struct vm_fault *vmf,			\
 #define cchost_huge_fault_op(fn) fn
 #endif
 
+#ifndef CCHOST_HAVE_KUNIT_CASE_SLOW
+/* 6.6: KUNIT_CASE_SLOW() marks long cases; before, every case is normal. */
+#define KUNIT_CASE_SLOW(test_name) KUNIT_CASE(test_name)
+#endif
+
 /* -- tdi_dmabuf: add fallbacks below, each keyed by a CCHOST_HAVE_* flag -- */
 
 #ifndef CCHOST_HAVE_DMA_BUF_ATTACH_REVOCABLE

@@ -1,0 +1,459 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * KUnit suite gmem_pfnpool_invalidate: the two-phase invalidation engine
+ * with fake users. Checks the order of callbacks (nothing committed before
+ * all prepared, aborts in reverse), a veto at every position, pins, lookups
+ * and pins blocked while a conversion is in flight, overlapping conversions
+ * serialised, and hole punching returning zeroed memory.
+ */
+#include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/delay.h>
+#include <linux/kthread.h>
+#include <linux/vmalloc.h>
+
+#include "../modules/gmem_pfnpool/internal.h"
+
+MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
+
+#define NUSERS		4
+#define FILE_PAGES	1024
+#define FAKE_BASE	0x80000000ULL
+#define POOL_SIZE	(8 * SZ_1M)
+
+enum ev_kind { EV_PREPARE, EV_COMMIT, EV_ABORT };
+
+struct inv_ctx;
+
+struct fake_user {
+	struct gmem_pfnpool_user user;
+	struct inv_ctx *ctx;
+	unsigned int idx;
+	int veto;			/* returned by prepare */
+	bool lookup_in_prepare;		/* try a lookup and a pin in prepare */
+	bool slow;			/* sleep in prepare */
+	char name[16];
+};
+
+struct inv_ctx {
+	struct kunit *test;
+	struct gmem_pfnpool_pool pool;
+	void *buf;
+	struct gmem_pfnpool_file gf;
+	struct fake_user users[NUSERS];
+	struct {
+		unsigned int user;
+		enum ev_kind kind;
+		enum gmem_pfnpool_event event;
+	} log[64];
+	unsigned int nlog;
+	int lookup_inside, lookup_outside, pin_inside;
+	atomic_t active, max_active;
+	spinlock_t log_lock;	/* protects log and nlog */
+};
+
+static void log_event(struct fake_user *fu, enum ev_kind kind,
+		      const struct gmem_pfnpool_range *range)
+{
+	struct inv_ctx *ctx = fu->ctx;
+
+	spin_lock(&ctx->log_lock);
+	if (ctx->nlog < ARRAY_SIZE(ctx->log)) {
+		ctx->log[ctx->nlog].user = fu->idx;
+		ctx->log[ctx->nlog].kind = kind;
+		ctx->log[ctx->nlog].event = range->event;
+		ctx->nlog++;
+	}
+	spin_unlock(&ctx->log_lock);
+}
+
+static int fake_prepare(struct gmem_pfnpool_user *user,
+			const struct gmem_pfnpool_range *range)
+{
+	struct fake_user *fu = container_of(user, struct fake_user, user);
+	struct inv_ctx *ctx = fu->ctx;
+
+	log_event(fu, EV_PREPARE, range);
+	if (fu->lookup_in_prepare) {
+		unsigned long pfn;
+		unsigned int order;
+		u32 attr;
+
+		ctx->lookup_inside = gmem_pfnpool_lookup(&ctx->gf, range->start,
+							 &pfn, &attr, &order);
+		ctx->lookup_outside = gmem_pfnpool_lookup(&ctx->gf, range->end,
+							  &pfn, &attr, &order);
+		ctx->pin_inside = gmem_pfnpool_pin(&ctx->gf, user, range->start,
+						   1);
+	}
+	if (fu->slow) {
+		int n = atomic_inc_return(&ctx->active);
+
+		if (n > atomic_read(&ctx->max_active))
+			atomic_set(&ctx->max_active, n);
+		msleep(20);
+		atomic_dec(&ctx->active);
+	}
+	return fu->veto;
+}
+
+static void fake_commit(struct gmem_pfnpool_user *user,
+			const struct gmem_pfnpool_range *range)
+{
+	struct fake_user *fu = container_of(user, struct fake_user, user);
+
+	lockdep_assert_held_write(&fu->ctx->gf.map_lock);
+	log_event(fu, EV_COMMIT, range);
+}
+
+static void fake_abort(struct gmem_pfnpool_user *user,
+		       const struct gmem_pfnpool_range *range)
+{
+	log_event(container_of(user, struct fake_user, user), EV_ABORT, range);
+}
+
+static const struct gmem_pfnpool_user_ops fake_ops = {
+	.prepare = fake_prepare,
+	.commit = fake_commit,
+	.abort = fake_abort,
+};
+
+static int inv_test_init(struct kunit *test)
+{
+	struct inv_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
+	unsigned int i;
+
+	KUNIT_ASSERT_NOT_NULL(test, ctx);
+	ctx->test = test;
+	spin_lock_init(&ctx->log_lock);
+	ctx->buf = vzalloc(POOL_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, ctx->buf);
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_pool_init(&ctx->pool), 0);
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_pool_add(&ctx->pool, FAKE_BASE,
+						    ctx->buf, POOL_SIZE), 0);
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_file_init(&ctx->gf, &ctx->pool,
+						     FILE_PAGES,
+						     GMEM_PFNPOOL_ATTR_SHARED),
+			0);
+	for (i = 0; i < NUSERS; i++) {
+		struct fake_user *fu = &ctx->users[i];
+
+		fu->ctx = ctx;
+		fu->idx = i;
+		snprintf(fu->name, sizeof(fu->name), "fake%u", i);
+		fu->user.name = fu->name;
+		fu->user.ops = &fake_ops;
+		gmem_pfnpool_register_user(&ctx->gf, &fu->user);
+	}
+	test->priv = ctx;
+	return 0;
+}
+
+static void inv_test_exit(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	unsigned int i;
+
+	for (i = 0; i < NUSERS; i++)
+		gmem_pfnpool_unregister_user(&ctx->gf, &ctx->users[i].user);
+	gmem_pfnpool_file_destroy(&ctx->gf);
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_pool_used_bytes(&ctx->pool), 0);
+	gmem_pfnpool_pool_destroy(&ctx->pool);
+	vfree(ctx->buf);
+}
+
+static unsigned int count_kind(struct inv_ctx *ctx, enum ev_kind kind)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < ctx->nlog; i++)
+		n += ctx->log[i].kind == kind;
+	return n;
+}
+
+static void inv_all_agree(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+	unsigned int i;
+
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 16, 32,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), 0);
+	KUNIT_ASSERT_EQ(test, ctx->nlog, 2 * NUSERS);
+	/* Every prepare, in registration order, before any commit. */
+	for (i = 0; i < NUSERS; i++) {
+		KUNIT_EXPECT_EQ(test, ctx->log[i].kind, EV_PREPARE);
+		KUNIT_EXPECT_EQ(test, ctx->log[i].user, i);
+		KUNIT_EXPECT_EQ(test, ctx->log[i].event,
+				GMEM_PFNPOOL_EVENT_TO_PRIVATE);
+		KUNIT_EXPECT_EQ(test, ctx->log[NUSERS + i].kind, EV_COMMIT);
+		KUNIT_EXPECT_EQ(test, ctx->log[NUSERS + i].user, i);
+	}
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 16, 32,
+						       GMEM_PFNPOOL_ATTR_PRIVATE));
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 0, 16,
+						       GMEM_PFNPOOL_ATTR_SHARED));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->gf.stats.conversions), 1);
+}
+
+static const unsigned int veto_positions[] = { 0, 1, 2, 3 };
+
+static void veto_desc(const unsigned int *pos, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "veto by user %u of %u", *pos,
+		 NUSERS);
+}
+KUNIT_ARRAY_PARAM(veto, veto_positions, veto_desc);
+
+static void inv_veto_at_every_position(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	unsigned int pos = *(const unsigned int *)test->param_value;
+	struct gmem_pfnpool_veto veto = {};
+	unsigned int i;
+
+	ctx->users[pos].veto = -EBUSY;
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 8, 24,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), -EBUSY);
+	KUNIT_EXPECT_STREQ(test, veto.name, ctx->users[pos].name);
+	KUNIT_EXPECT_EQ(test, veto.index, 8);
+
+	/* prepare 0..pos, then abort pos-1..0: reverse order, no commit. */
+	KUNIT_ASSERT_EQ(test, ctx->nlog, 2 * pos + 1);
+	for (i = 0; i <= pos; i++) {
+		KUNIT_EXPECT_EQ(test, ctx->log[i].kind, EV_PREPARE);
+		KUNIT_EXPECT_EQ(test, ctx->log[i].user, i);
+	}
+	for (i = 0; i < pos; i++) {
+		KUNIT_EXPECT_EQ(test, ctx->log[pos + 1 + i].kind, EV_ABORT);
+		KUNIT_EXPECT_EQ(test, ctx->log[pos + 1 + i].user, pos - 1 - i);
+	}
+	KUNIT_EXPECT_EQ(test, count_kind(ctx, EV_COMMIT), 0);
+	/* Nothing changed. */
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 0,
+						       FILE_PAGES,
+						       GMEM_PFNPOOL_ATTR_SHARED));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->gf.stats.vetoes), 1);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->gf.stats.conversions), 0);
+
+	/* The range is not left blocked: a retry without veto succeeds. */
+	ctx->users[pos].veto = 0;
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 8, 24,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), 0);
+}
+
+static void inv_noop_calls_nobody(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 0, FILE_PAGES,
+						   GMEM_PFNPOOL_ATTR_SHARED,
+						   &veto), 0);
+	KUNIT_EXPECT_EQ(test, ctx->nlog, 0);
+}
+
+static void inv_lookups_blocked(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+	unsigned long pfn;
+	unsigned int order;
+	u32 attr;
+
+	ctx->users[1].lookup_in_prepare = true;
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 0, 512,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), 0);
+	KUNIT_EXPECT_EQ(test, ctx->lookup_inside, -EAGAIN);
+	KUNIT_EXPECT_EQ(test, ctx->lookup_outside, 0);
+	KUNIT_EXPECT_EQ(test, ctx->pin_inside, -EAGAIN);
+
+	/* Stable again: lookups work and see the new attribute. */
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, 3, &pfn, &attr,
+						  &order), 0);
+	KUNIT_EXPECT_EQ(test, attr, GMEM_PFNPOOL_ATTR_PRIVATE);
+	KUNIT_EXPECT_EQ(test, order, GMEM_PFNPOOL_ORDER_PMD);
+	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(PFN_PHYS(pfn) - 3 * PAGE_SIZE,
+					   SZ_2M));
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, FILE_PAGES, &pfn,
+						  &attr, &order), -EINVAL);
+}
+
+static void inv_pins(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+	struct gmem_pfnpool_user *u2 = &ctx->users[2].user;
+
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_pin(&ctx->gf, u2, 40, 2), 0);
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_pin(&ctx->gf, u2, FILE_PAGES - 1,
+					       2), -EINVAL);
+
+	/* A pin refuses in its holder's name, without calling it. */
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 32, 64,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), -EBUSY);
+	KUNIT_EXPECT_STREQ(test, veto.name, "fake2");
+	KUNIT_EXPECT_EQ(test, veto.index, 40);
+	KUNIT_ASSERT_EQ(test, ctx->nlog, 4);
+	KUNIT_EXPECT_EQ(test, ctx->log[1].user, 1);
+	KUNIT_EXPECT_EQ(test, ctx->log[2].kind, EV_ABORT);
+	KUNIT_EXPECT_EQ(test, ctx->log[2].user, 1);
+	KUNIT_EXPECT_EQ(test, ctx->log[3].user, 0);
+
+	/* Punching a pinned range is refused too. */
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_punch(&ctx->gf, 41, 42, &veto),
+			-EBUSY);
+
+	/* Disjoint ranges are not affected by the pin. */
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 64, 96,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), 0);
+
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_unpin(&ctx->gf, u2, 40, 1), -ENOENT);
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_unpin(&ctx->gf, u2, 40, 2), 0);
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 32, 64,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), 0);
+}
+
+static void inv_punch_zeroes(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+	pgoff_t first, last;
+	unsigned long pfn;
+	u8 *kva;
+
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_extent_allocate(&ctx->gf, 0, 512),
+			0);
+	KUNIT_EXPECT_EQ(test, ctx->gf.allocated, 512);
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_pool_used_bytes(&ctx->pool), SZ_2M);
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_extent_count(&ctx->gf), 1);
+
+	mutex_lock(&ctx->gf.lock);
+	pfn = __gmem_pfnpool_extent_lookup(&ctx->gf, 8, &first, &last);
+	mutex_unlock(&ctx->gf.lock);
+	kva = gmem_pfnpool_pool_kva(&ctx->pool, PFN_PHYS(pfn));
+	KUNIT_ASSERT_NOT_NULL(test, kva);
+	memset(kva, 0xee, 8 * PAGE_SIZE);
+
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_punch(&ctx->gf, 8, 16, &veto), 0);
+	KUNIT_EXPECT_EQ(test, ctx->log[0].event, GMEM_PFNPOOL_EVENT_PUNCH);
+	KUNIT_EXPECT_EQ(test, count_kind(ctx, EV_COMMIT), NUSERS);
+	KUNIT_EXPECT_EQ(test, ctx->gf.allocated, 504);
+	/* The extent was split around the hole. */
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_extent_count(&ctx->gf), 2);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(kva, 0, 8 * PAGE_SIZE));
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_pool_free_bytes(&ctx->pool) +
+			gmem_pfnpool_pool_used_bytes(&ctx->pool),
+			ctx->pool.total);
+
+	mutex_lock(&ctx->gf.lock);
+	KUNIT_EXPECT_EQ(test, __gmem_pfnpool_extent_lookup(&ctx->gf, 8, &first,
+							   &last), 0);
+	KUNIT_EXPECT_EQ(test, __gmem_pfnpool_extent_lookup(&ctx->gf, 16,
+							   &first, &last),
+			pfn + 8);
+	KUNIT_EXPECT_EQ(test, first, 16);
+	/* Refilling the hole takes 4 KiB blocks (the 2 MiB block is split). */
+	KUNIT_EXPECT_EQ(test, __gmem_pfnpool_extent_ensure(&ctx->gf, 9), 0);
+	mutex_unlock(&ctx->gf.lock);
+	KUNIT_EXPECT_EQ(test, ctx->gf.allocated, 505);
+}
+
+struct conv_thread {
+	struct inv_ctx *ctx;
+	pgoff_t start, end;
+	int ret;
+	struct completion done;
+};
+
+static int conv_thread_fn(void *data)
+{
+	struct conv_thread *t = data;
+	struct gmem_pfnpool_veto veto = {};
+
+	t->ret = gmem_pfnpool_convert(&t->ctx->gf, t->start, t->end,
+				      GMEM_PFNPOOL_ATTR_PRIVATE, &veto);
+	complete(&t->done);
+	return 0;
+}
+
+static void inv_overlapping_serialised(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct conv_thread t[2] = {
+		{ .ctx = ctx, .start = 0, .end = 64 },
+		{ .ctx = ctx, .start = 32, .end = 96 },
+	};
+	struct task_struct *task;
+	int i;
+
+	ctx->users[0].slow = true;
+	for (i = 0; i < 2; i++) {
+		init_completion(&t[i].done);
+		task = kthread_run(conv_thread_fn, &t[i], "gmem_conv%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	for (i = 0; i < 2; i++)
+		wait_for_completion(&t[i].done);
+	KUNIT_EXPECT_EQ(test, t[0].ret, 0);
+	KUNIT_EXPECT_EQ(test, t[1].ret, 0);
+	/* Never two overlapping conversions in prepare at once. */
+	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->max_active), 1);
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 0, 96,
+						       GMEM_PFNPOOL_ATTR_PRIVATE));
+}
+
+static void inv_disjoint_parallel(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct conv_thread t[2] = {
+		{ .ctx = ctx, .start = 0, .end = 64 },
+		{ .ctx = ctx, .start = 512, .end = 576 },
+	};
+	struct task_struct *task;
+	int i;
+
+	ctx->users[0].slow = true;
+	for (i = 0; i < 2; i++) {
+		init_completion(&t[i].done);
+		task = kthread_run(conv_thread_fn, &t[i], "gmem_conv%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	for (i = 0; i < 2; i++)
+		wait_for_completion(&t[i].done);
+	KUNIT_EXPECT_EQ(test, t[0].ret, 0);
+	KUNIT_EXPECT_EQ(test, t[1].ret, 0);
+	kunit_info(test, "disjoint conversions in prepare at once: %d\n",
+		   atomic_read(&ctx->max_active));
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_attrs_count(&ctx->gf.attrs), 4);
+}
+
+static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
+	KUNIT_CASE(inv_all_agree),
+	KUNIT_CASE_PARAM(inv_veto_at_every_position, veto_gen_params),
+	KUNIT_CASE(inv_noop_calls_nobody),
+	KUNIT_CASE(inv_lookups_blocked),
+	KUNIT_CASE(inv_pins),
+	KUNIT_CASE(inv_punch_zeroes),
+	KUNIT_CASE_SLOW(inv_overlapping_serialised),
+	KUNIT_CASE_SLOW(inv_disjoint_parallel),
+	{}
+};
+
+static struct kunit_suite gmem_pfnpool_invalidate_suite = {
+	.name = "gmem_pfnpool_invalidate",
+	.init = inv_test_init,
+	.exit = inv_test_exit,
+	.test_cases = gmem_pfnpool_invalidate_cases,
+};
+kunit_test_suite(gmem_pfnpool_invalidate_suite);
+
+MODULE_DESCRIPTION("KUnit tests of the gmem_pfnpool two-phase invalidation");
+MODULE_LICENSE("GPL");
