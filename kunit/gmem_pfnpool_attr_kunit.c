@@ -63,6 +63,7 @@ static void attr_case_desc(const struct attr_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(attr, attr_cases, attr_case_desc);
 
 static void attr_split_merge(struct kunit *test)
@@ -150,6 +151,7 @@ static struct kunit_suite gmem_pfnpool_attr_suite = {
 	.name = "gmem_pfnpool_attr",
 	.test_cases = gmem_pfnpool_attr_cases,
 };
+
 kunit_test_suite(gmem_pfnpool_attr_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the gmem_pfnpool attribute ranges");

@@ -204,6 +204,7 @@ static void veto_desc(const unsigned int *pos, char *desc)
 	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "veto by user %u of %u", *pos,
 		 NUSERS);
 }
+
 KUNIT_ARRAY_PARAM(veto, veto_positions, veto_desc);
 
 static void inv_veto_at_every_position(struct kunit *test)
@@ -453,6 +454,7 @@ static struct kunit_suite gmem_pfnpool_invalidate_suite = {
 	.exit = inv_test_exit,
 	.test_cases = gmem_pfnpool_invalidate_cases,
 };
+
 kunit_test_suite(gmem_pfnpool_invalidate_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the gmem_pfnpool two-phase invalidation");

@@ -10,8 +10,8 @@
 
 MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 
-#define PUD_PAGES	(1UL << GMEM_PFNPOOL_ORDER_PUD)
-#define PMD_PAGES	(1UL << GMEM_PFNPOOL_ORDER_PMD)
+#define PUD_PAGES	BIT(GMEM_PFNPOOL_ORDER_PUD)
+#define PMD_PAGES	BIT(GMEM_PFNPOOL_ORDER_PMD)
 #define VA		0x7f0000000000UL	/* 1 GiB aligned */
 #define PFN		(0x140000000UL >> PAGE_SHIFT)	/* 1 GiB aligned */
 
@@ -23,15 +23,16 @@ struct order_case {
 };
 
 /*
- * CTX(index, shift, vm_start, vm_end, pfn, ext_first, ext_last, attr_first,
- * attr_last): the faulting address is VA + shift + index pages.
+ * CTX(index, shift, vm_start, vm_end, pfn delta, ext_first, ext_last,
+ * attr_first, attr_last). The test adds index pages to .addr (VA + shift)
+ * and index to .pfn (PFN + pfn delta): the faulting address and its PFN.
  */
-#define CTX(i, sh, vs, ve, p, ef, el, af, al)				\
-	{ .addr = VA + (sh) + ((i) << PAGE_SHIFT), .vm_start = (vs),	\
-	  .vm_end = (ve), .index = (i), .pfn = (p), .ext_first = (ef),	\
+#define CTX(i, sh, vs, ve, pd, ef, el, af, al)				\
+	{ .addr = VA + (sh), .vm_start = (vs), .vm_end = (ve),		\
+	  .index = (i), .pfn = PFN + (pd), .ext_first = (ef),		\
 	  .ext_last = (el), .attr_first = (af), .attr_last = (al) }
 /* A 1 GiB file mapped at VA, one 1 GiB extent at PFN, all shared. */
-#define GIB(i)	CTX(i, 0, VA, VA + SZ_1G, PFN + (i), 0, PUD_PAGES - 1, 0, \
+#define GIB(i)	CTX(i, 0, VA, VA + SZ_1G, 0, 0, PUD_PAGES - 1, 0,	\
 		    PUD_PAGES - 1)
 #define LAST	(PUD_PAGES - 1)
 
@@ -44,39 +45,39 @@ static const struct order_case order_cases[] = {
 	  GMEM_PFNPOOL_ORDER_PMD },
 	{ "PTE only caller", GIB(7), 0, 0 },
 	{ "address only 2 MiB aligned: PMD",
-	  CTX(0, SZ_2M, VA + SZ_2M, VA + SZ_2M + SZ_1G, PFN, 0, LAST, 0, LAST),
+	  CTX(0, SZ_2M, VA + SZ_2M, VA + SZ_2M + SZ_1G, 0, 0, LAST, 0, LAST),
 	  GMEM_PFNPOOL_ORDER_PUD, GMEM_PFNPOOL_ORDER_PMD },
 	{ "address not congruent to the offset: PTE",
-	  CTX(0, PAGE_SIZE, VA + PAGE_SIZE, VA + PAGE_SIZE + SZ_1G, PFN, 0,
+	  CTX(0, PAGE_SIZE, VA + PAGE_SIZE, VA + PAGE_SIZE + SZ_1G, 0, 0,
 	      LAST, 0, LAST),
 	  GMEM_PFNPOOL_ORDER_PUD, 0 },
 	{ "PFN only 2 MiB aligned: PMD",
-	  CTX(0, 0, VA, VA + SZ_1G, PFN + PMD_PAGES, 0, LAST, 0, LAST),
+	  CTX(0, 0, VA, VA + SZ_1G, PMD_PAGES, 0, LAST, 0, LAST),
 	  GMEM_PFNPOOL_ORDER_PUD, GMEM_PFNPOOL_ORDER_PMD },
 	{ "PFN only 4 KiB aligned: PTE",
-	  CTX(0, 0, VA, VA + SZ_1G, PFN + 1, 0, LAST, 0, LAST),
+	  CTX(0, 0, VA, VA + SZ_1G, 1, 0, LAST, 0, LAST),
 	  GMEM_PFNPOOL_ORDER_PUD, 0 },
 	{ "2 MiB extent: PMD",
-	  CTX(PMD_PAGES + 3, 0, VA, VA + SZ_1G, PFN + PMD_PAGES + 3,
-	      PMD_PAGES, 2 * PMD_PAGES - 1, 0, LAST),
+	  CTX(PMD_PAGES + 3, 0, VA, VA + SZ_1G, 0, PMD_PAGES,
+	      2 * PMD_PAGES - 1, 0, LAST),
 	  GMEM_PFNPOOL_ORDER_PUD, GMEM_PFNPOOL_ORDER_PMD },
 	{ "4 KiB extent: PTE",
-	  CTX(5, 0, VA, VA + SZ_1G, PFN + 5, 5, 5, 0, LAST),
+	  CTX(5, 0, VA, VA + SZ_1G, 0, 5, 5, 0, LAST),
 	  GMEM_PFNPOOL_ORDER_PUD, 0 },
 	{ "one private page elsewhere in the GiB: PMD",
-	  CTX(0, 0, VA, VA + SZ_1G, PFN, 0, LAST, 0, 999),
+	  CTX(0, 0, VA, VA + SZ_1G, 0, 0, LAST, 0, 999),
 	  GMEM_PFNPOOL_ORDER_PUD, GMEM_PFNPOOL_ORDER_PMD },
 	{ "private page in the same 2 MiB: PTE",
-	  CTX(0, 0, VA, VA + SZ_1G, PFN, 0, LAST, 0, 99),
+	  CTX(0, 0, VA, VA + SZ_1G, 0, 0, LAST, 0, 99),
 	  GMEM_PFNPOOL_ORDER_PUD, 0 },
 	{ "VMA smaller than 1 GiB: PMD",
-	  CTX(0, 0, VA, VA + SZ_1G - SZ_2M, PFN, 0, LAST, 0, LAST),
+	  CTX(0, 0, VA, VA + SZ_1G - SZ_2M, 0, 0, LAST, 0, LAST),
 	  GMEM_PFNPOOL_ORDER_PUD, GMEM_PFNPOOL_ORDER_PMD },
 	{ "VMA ends inside the 2 MiB block: PTE",
-	  CTX(0, 0, VA, VA + SZ_1M, PFN, 0, LAST, 0, LAST),
+	  CTX(0, 0, VA, VA + SZ_1M, 0, 0, LAST, 0, LAST),
 	  GMEM_PFNPOOL_ORDER_PUD, 0 },
 	{ "VMA starts inside the 2 MiB block: PTE",
-	  CTX(300, 0, VA + SZ_1M, VA + SZ_1G, PFN + 300, 0, LAST, 0, LAST),
+	  CTX(300, 0, VA + SZ_1M, VA + SZ_1G, 0, 0, LAST, 0, LAST),
 	  GMEM_PFNPOOL_ORDER_PUD, 0 },
 };
 
@@ -84,16 +85,20 @@ static void order_case_desc(const struct order_case *c, char *desc)
 {
 	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
 }
+
 KUNIT_ARRAY_PARAM(order, order_cases, order_case_desc);
 
 static void map_order_selection(struct kunit *test)
 {
 	const struct order_case *c = test->param_value;
+	struct gmem_pfnpool_map_ctx ctx = c->ctx;
 
-	KUNIT_EXPECT_EQ(test, gmem_pfnpool_map_order(&c->ctx, c->max_order),
+	ctx.addr += ctx.index << PAGE_SHIFT;
+	ctx.pfn += ctx.index;
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_map_order(&ctx, c->max_order),
 			c->want);
 	/* Whatever is chosen really fits; PTEs always do. */
-	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_order_fits(&c->ctx, c->want));
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_order_fits(&ctx, c->want));
 }
 
 static void map_no_underflow(struct kunit *test)
@@ -123,6 +128,7 @@ static struct kunit_suite gmem_pfnpool_map_suite = {
 	.name = "gmem_pfnpool_map",
 	.test_cases = gmem_pfnpool_map_cases,
 };
+
 kunit_test_suite(gmem_pfnpool_map_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the gmem_pfnpool mapping order");

@@ -304,6 +304,7 @@ static struct kunit_suite gmem_pfnpool_pool_suite = {
 	.exit = pool_test_exit,
 	.test_cases = gmem_pfnpool_pool_cases,
 };
+
 kunit_test_suite(gmem_pfnpool_pool_suite);
 
 MODULE_DESCRIPTION("KUnit tests of the gmem_pfnpool pool");

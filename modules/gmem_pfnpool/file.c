@@ -38,6 +38,7 @@
 
 static struct vfsmount *gmem_pfnpool_mnt;
 
+/* Protects gmem_pfnpool_files, the list of open files (for debugfs). */
 DEFINE_MUTEX(gmem_pfnpool_files_lock);
 LIST_HEAD(gmem_pfnpool_files);
 
@@ -269,8 +270,9 @@ static long gmem_pfnpool_ioctl_set_attr(struct gmem_pfnpool_file *gf,
 
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || gmem_pfnpool_reserved_nonzero(arg.reserved,
-						      ARRAY_SIZE(arg.reserved)))
+	if (arg.flags ||
+	    gmem_pfnpool_reserved_nonzero(arg.reserved,
+					  ARRAY_SIZE(arg.reserved)))
 		return -EINVAL;
 	if (arg.attr != GMEM_PFNPOOL_ATTR_SHARED &&
 	    arg.attr != GMEM_PFNPOOL_ATTR_PRIVATE) {
@@ -303,8 +305,9 @@ static long gmem_pfnpool_ioctl_get_attr(struct gmem_pfnpool_file *gf,
 
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || gmem_pfnpool_reserved_nonzero(arg.reserved,
-						      ARRAY_SIZE(arg.reserved)))
+	if (arg.flags ||
+	    gmem_pfnpool_reserved_nonzero(arg.reserved,
+					  ARRAY_SIZE(arg.reserved)))
 		return -EINVAL;
 	ret = gmem_pfnpool_check_range(gf, arg.offset, PAGE_SIZE, &start, &end);
 	if (ret)
@@ -327,8 +330,9 @@ static long gmem_pfnpool_ioctl_export(struct gmem_pfnpool_file *gf,
 
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || gmem_pfnpool_reserved_nonzero(arg.reserved,
-						      ARRAY_SIZE(arg.reserved)))
+	if (arg.flags ||
+	    gmem_pfnpool_reserved_nonzero(arg.reserved,
+					  ARRAY_SIZE(arg.reserved)))
 		return -EINVAL;
 	ret = gmem_pfnpool_check_range(gf, arg.offset, arg.size, &start, &end);
 	if (ret)

@@ -132,7 +132,7 @@ struct gmem_pfnpool_file {
 	struct file *file;
 	struct address_space *mapping;
 
-	struct mutex lock;
+	struct mutex lock;	/* see @lock above */
 	struct maple_tree extents;
 	struct gmem_pfnpool_attrs attrs;
 	struct rb_root_cached inflight;

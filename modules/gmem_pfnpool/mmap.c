@@ -222,6 +222,7 @@ static vm_fault_t gmem_pfnpool_huge_fault(struct vm_fault *vmf,
 		return VM_FAULT_FALLBACK;
 	return gmem_pfnpool_fault_order(vmf, order);
 }
+
 CCHOST_HUGE_FAULT_ORDER_WRAPPER(gmem_pfnpool_huge_fault);
 
 static const struct vm_operations_struct gmem_pfnpool_vm_ops = {

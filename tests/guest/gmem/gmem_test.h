@@ -27,6 +27,8 @@
 #define MiB (1ULL << 20)
 #define GiB (1ULL << 30)
 
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
 #define GMEM_RANGES "ranges=1G@0x140000000,64M@0x1a0000000"
 #define GMEM_DEV "/dev/gmem_pfnpool"
 #define GMEM_DEBUGFS "/sys/kernel/debug/gmem_pfnpool"

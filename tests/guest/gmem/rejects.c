@@ -63,7 +63,7 @@ int main(void)
 	ok(fd >= 0, "create a valid 4 MiB file");
 
 	/* SET_ATTR, GET_ATTR, EXPORT_DMABUF, fallocate: the same ranges. */
-	for (i = 0; i < sizeof(bad_ranges) / sizeof(bad_ranges[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad_ranges); i++) {
 		const struct range_case *r = &bad_ranges[i];
 
 		ok_errno(gmem_set_attr(fd, r->off, r->size,
