@@ -91,6 +91,15 @@ static vm_fault_t fn##_pe_size(struct vm_fault *vmf,			\
 #define cchost_huge_fault_op(fn) fn
 #endif
 
+#ifndef CCHOST_HAVE_DMA_BUF_ATTACH_OPS_INVALIDATE
+/*
+ * 7.0: the importer callback dma_buf_attach_ops.move_notify became
+ * .invalidate_mappings (same contract: called with the reservation lock
+ * held). No kernel header before 7.0 uses the token otherwise.
+ */
+#define invalidate_mappings move_notify
+#endif
+
 #ifndef CCHOST_HAVE_KUNIT_CASE_SLOW
 /* 6.6: KUNIT_CASE_SLOW() marks long cases; before, every case is normal. */
 #define KUNIT_CASE_SLOW(test_name) KUNIT_CASE(test_name)

@@ -99,7 +99,7 @@ static void tu_move_notify_cb(struct dma_buf_attachment *attach)
 
 static const struct dma_buf_attach_ops tu_importer_ops = {
 	.allow_peer2peer = true,
-	.move_notify = tu_move_notify_cb,
+	.invalidate_mappings = tu_move_notify_cb,
 };
 
 static int tu_map(void)

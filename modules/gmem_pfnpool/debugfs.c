@@ -75,8 +75,8 @@ static int gmem_pfnpool_files_show(struct seq_file *m, void *v)
 	mutex_lock(&gmem_pfnpool_files_lock);
 	list_for_each_entry(gf, &gmem_pfnpool_files, node) {
 		mutex_lock(&gf->lock);
-		seq_printf(m, "file %lu size %llu allocated %llu extents %lu attr_ranges %lu faults %lld pte %lld pmd %lld pud %lld conversions %lld vetoes %lld\n",
-			   gf->file ? file_inode(gf->file)->i_ino : 0,
+		seq_printf(m, "file %llu size %llu allocated %llu extents %lu attr_ranges %lu faults %lld pte %lld pmd %lld pud %lld conversions %lld vetoes %lld\n",
+			   gf->file ? (u64)file_inode(gf->file)->i_ino : 0,
 			   (u64)gf->npages << PAGE_SHIFT,
 			   (u64)gf->allocated << PAGE_SHIFT,
 			   gmem_pfnpool_extent_count(gf),
