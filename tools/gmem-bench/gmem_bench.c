@@ -93,7 +93,7 @@ int main(void)
 	printf("bench: gmem_touch_1g_seconds %.3f (includes taking 1 GiB from the pool)\n",
 	       gt);
 	printf("bench: gmem_vs_memfd_time_ratio %.3f\n", mt > 0 ? gt / mt : 0);
-	printf("bench: gmem_vs_memfd_fault_ratio %.5f\n",
+	printf("bench: gmem_vs_memfd_fault_ratio %.3g\n",
 	       mfaults ? (double)gfaults / mfaults : 0);
 
 	/* conversions of mapped ranges: zap + attribute flip */
