@@ -15,7 +15,21 @@
  * must be multiples of the page size, non-zero sizes, and offset + size must
  * neither overflow nor pass the end of the file. Unknown flags and non-zero
  * reserved fields are rejected with EINVAL. EFAULT means the argument could
- * not be read or written back.
+ * not be read or written back. Unknown ioctls fail with ENOTTY.
+ *
+ * Other file operations on a gmem file:
+ *  - mmap(): MAP_SHARED only, within the file. EINVAL for MAP_PRIVATE or a
+ *    range past the end. Faults map 1 GiB, 2 MiB or 4 KiB at a time (map at
+ *    an address congruent to the file offset for the larger ones); touching
+ *    a private page raises SIGBUS, as does a fault the pool cannot back.
+ *  - fallocate(): mode 0 or FALLOC_FL_KEEP_SIZE allocates (ENOSPC when the
+ *    pool is exhausted); FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE returns
+ *    the memory to the pool, zeroed, through the same two-phase protocol as
+ *    a conversion (EBUSY when a user refuses). EINVAL for unaligned ranges
+ *    or ranges past the end, EOPNOTSUPP for other modes.
+ *  - close(): the memory returns to the pool, zeroed, once the last
+ *    reference (fd, mapping, DMA-BUF export, in-kernel user) is gone. The
+ *    module cannot be unloaded before.
  */
 #ifndef _UAPI_LINUX_GMEM_PFNPOOL_H
 #define _UAPI_LINUX_GMEM_PFNPOOL_H
