@@ -58,8 +58,9 @@ void gmem_pfnpool_pool_destroy(struct gmem_pfnpool_pool *pool)
 {
 	struct gmem_pfnpool_pool_range *r, *tmp;
 
-	WARN_ON(atomic64_read(&pool->used));
-	gen_pool_destroy(pool->gp);
+	/* genalloc BUG()s on outstanding blocks: leak the pool instead. */
+	if (!WARN_ON(atomic64_read(&pool->used)))
+		gen_pool_destroy(pool->gp);
 	list_for_each_entry_safe(r, tmp, &pool->ranges, node) {
 		list_del(&r->node);
 		kfree(r);
