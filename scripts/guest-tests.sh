@@ -103,7 +103,7 @@ for kver in $kernels; do
 	qrc=$?
 	log "guest $name: boot and tests took $(($(date +%s) - start)) s (qemu status $qrc)"
 	grep -a '^# cchost runner:' "$logf" | sed "s/^# cchost runner:/[cchost] guest $name:/" >&2
-	[ "$qrc" -eq 124 ] && log "guest $name: QEMU killed after ${CCHOST_QEMU_TIMEOUT:-1500} s"
+	[ "$qrc" -eq 124 ] && log "guest $name: QEMU killed after ${CCHOST_QEMU_TIMEOUT:-900} s"
 
 	qemu_collect "$name" "$logf" || rc=1
 	if qemu_scan_log "$logf"; then

@@ -28,8 +28,8 @@
 # lines, then prints "@@cchost done" and powers off.
 #
 # Tunables (environment):
-#   CCHOST_QEMU_TIMEOUT   seconds before the whole guest is killed (default 1500)
-#   CCHOST_TEST_TIMEOUT   per-test timeout inside the guest (default 300)
+#   CCHOST_QEMU_TIMEOUT   seconds before the whole guest is killed (default 900)
+#   CCHOST_TEST_TIMEOUT   per-test timeout inside the guest (default 120)
 #   CCHOST_QEMU_MEM       guest memory (default 6G; the reserved ranges need > 5G)
 #   CCHOST_QEMU_APPEND    extra kernel command line
 
@@ -177,12 +177,12 @@ qemu_boot() {
 	[ -r "$image" ] || { log "no kernel image for $kver ($image)"; return 1; }
 	mkdir -p "$(dirname "$logf")"
 	# shellcheck disable=SC2086
-	set -- timeout --foreground -k 10 "${CCHOST_QEMU_TIMEOUT:-1500}" \
+	set -- timeout --foreground -k 10 "${CCHOST_QEMU_TIMEOUT:-900}" \
 		qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 \
 		-m "${CCHOST_QEMU_MEM:-6G}" -nographic -no-reboot -net none \
 		-device intel-iommu,intremap=off -device edu \
 		-kernel "$image" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 loglevel=5 $QEMU_RESERVED_MEMMAP intel_iommu=on cchost.timeout=${CCHOST_TEST_TIMEOUT:-300} $* ${CCHOST_QEMU_APPEND:-}"
+		-append "console=ttyS0 panic=-1 loglevel=5 $QEMU_RESERVED_MEMMAP intel_iommu=on cchost.timeout=${CCHOST_TEST_TIMEOUT:-120} $* ${CCHOST_QEMU_APPEND:-}"
 	if [ "${CCHOST_QEMU_ECHO:-0}" = 1 ]; then
 		"$@" < /dev/null 2>&1 | tr -d '\r' | tee "$logf"
 		rc=${PIPESTATUS[0]}
