@@ -225,7 +225,10 @@ if [ -n "$SUITE" ] && [ -z "$(suite_configs | while read -r s _; do [[ $s == ${S
 fi
 
 exec 9>"$KDIR/lock"
-flock 9
+if ! flock -n 9; then
+	log "waiting for another kunit.sh run to finish (one kernel build at a time)"
+	flock 9
+fi
 link_tree "$TREE"
 log "kernel tree: $TREE (drivers/cchost -> $CCHOST_ROOT)"
 
