@@ -58,6 +58,25 @@ int main(void)
 
 	munmap(p, size);
 	close(fd);
+
+	/* 16 MiB: 2 MiB extents, so PMDs (or 2 MiB PTE batches), 8 faults. */
+	fd = gmem_create(dev, 16 * MiB, 0);
+	p = gmem_map(fd, 16 * MiB, 0, 2 * MiB);
+	ok(fd >= 0 && p != MAP_FAILED, "create and map a 16 MiB file");
+	if (p != MAP_FAILED) {
+		for (i = 0; i < 16 * MiB; i += 4 * KiB)
+			p[i] = 1;
+		s = gmem_stats(fd);
+		diag("16 MiB touched: %llu faults, %llu PTEs, %llu PMDs",
+		     (unsigned long long)s.faults,
+		     (unsigned long long)s.mapped_pte,
+		     (unsigned long long)s.mapped_pmd);
+		ok(s.faults == 8 && s.mapped_pud == 0 &&
+		   (s.mapped_pmd == 8 || s.mapped_pte == 4096),
+		   "8 faults: 2 MiB mappings (PMD or a batch of PTEs) each");
+		munmap(p, 16 * MiB);
+	}
+	close(fd);
 	close(dev);
 	ok(pool_value("used") == 0 && accounting_holds(),
 	   "closing the file returns its memory");
