@@ -50,14 +50,22 @@ for kver in "${kernels[@]}"; do
 	fi
 	t0=$SECONDS
 	rc=0
+	# Builds are incremental (kernel_build keeps objects of unchanged
+	# files), so an object may only survive a clean build: after a failed
+	# or interrupted one everything is compiled again, and every warning
+	# is seen again.
+	[ -e "$out.dirty" ] && rm -rf "$out"
+	touch "$out.dirty"
 	kernel_build "$kver" "$out" W=1 -j2 >"$logf" 2>&1 || rc=$?
 	if [ "$rc" != 0 ] || grep -qE "$OFFENDING" "$logf"; then
 		echo "    --- $kver: make exited $rc; offending lines ($logf):"
-		grep -E "$OFFENDING" "$logf" | head -n 40 | sed 's/^/    /' || tail -n 20 "$logf"
+		grep -E "$OFFENDING" "$logf" | head -n 40 | sed -e "s|$out/||" -e 's|/work/||' -e 's/^/    /' ||
+			tail -n 20 "$logf"
 		result_fail "build W=1 $kver"
 		failed=1
 		continue
 	fi
+	rm -f "$out.dirty"
 	result_pass "build W=1 $kver ($((SECONDS - t0)) s)"
 
 	bad=()

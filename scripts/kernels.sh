@@ -224,9 +224,19 @@ kernel_prepare() {
 	fi
 }
 
-# Copy the tree (tracked + untracked non-ignored files) into OUT.
+# Copy the tree (tracked + untracked non-ignored files) into OUT. With rsync
+# the copy is incremental: only files whose content changed are rewritten
+# (and get a new mtime), files gone from the tree are deleted, and build
+# products (ignored by .gitignore) stay, so a rebuild only compiles what
+# changed.
 _kernel_copy_tree() {
 	local out=$1
+	mkdir -p "$out"
+	if command -v rsync >/dev/null && [ -e "$CCHOST_ROOT/.gitignore" ]; then
+		rsync -rlpc --delete --exclude=/.git --filter=':- .gitignore' \
+			"$CCHOST_ROOT/" "$out/"
+		return
+	fi
 	rm -rf "$out"
 	mkdir -p "$out"
 	if git -C "$CCHOST_ROOT" rev-parse --git-dir >/dev/null 2>&1; then

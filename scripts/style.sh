@@ -41,9 +41,12 @@ check_checkpatch() {
 		# The project's one version check lives in the compat header.
 		[ "$f" = compat/compat.h ] && ignore=--ignore=LINUX_VERSION_CODE
 		n=$((n + 1))
+		# Run outside the checkout: in a git tree checkpatch leaves a
+		# .checkpatch-camelcase.git.* cache file in the current directory.
 		# shellcheck disable=SC2086
-		if out=$(cd "$CCHOST_ROOT" && perl "$cp" --strict --no-tree --no-summary --terse \
-				--show-types $ignore -f "$f" 2>&1) && [ -z "$out" ]; then
+		if out=$(cd "$WORK" && perl "$cp" --strict --no-tree --no-summary --terse \
+				--show-types $ignore -f "$CCHOST_ROOT/$f" 2>&1 |
+				sed "s|^$CCHOST_ROOT/||") && [ -z "$out" ]; then
 			result_pass "checkpatch $f"
 		else
 			printf '%s\n' "$out" | head -n 20 | sed 's/^/    /'
