@@ -112,9 +112,23 @@ update() {
 	apt_pkgs=$(wanted | awk '$1 == "apt" {print $2}')
 	log "updating the build chroot to the archive's current kernels"
 	cp /etc/resolv.conf "$ROOT/etc/resolv.conf" 2>/dev/null || true
+	# Kernel packages of versions that left the matrix become removable:
+	# mark every linux-* package automatic, install the wanted ones (which
+	# marks them manual again), then autoremove.
 	# shellcheck disable=SC2086
-	run_in -- sh -c 'apt-get -qq update && DEBIAN_FRONTEND=noninteractive apt-get -qq -y -o Dpkg::Use-Pty=0 \
-		--no-install-recommends install "$@" >/dev/null && apt-get -qq clean' sh $apt_pkgs </dev/null
+	run_in -- sh -c 'export DEBIAN_FRONTEND=noninteractive
+		apt-get -qq update &&
+		dpkg-query -W -f "\${Package}\n" "linux-*" | xargs -r apt-mark auto >/dev/null &&
+		apt-get -qq -y -o Dpkg::Use-Pty=0 --no-install-recommends install "$@" >/dev/null &&
+		apt-get -qq -y -o Dpkg::Use-Pty=0 autoremove --purge >/dev/null &&
+		apt-get -qq clean' sh $apt_pkgs </dev/null || return 1
+	# Headers unpacked with dpkg-deb -x (6.12) are not known to dpkg.
+	local d kver
+	for d in "$ROOT"/usr/src/linux-headers-*-amd64; do
+		[ -d "$d" ] || continue
+		kver=${d##*/linux-headers-}
+		_kernels_matrix | awk '{print $1}' | grep -qxF "$kver" || rm -rf "$d" "$ROOT/usr/lib/modules/$kver"
+	done
 }
 
 run_in() {
