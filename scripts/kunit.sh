@@ -120,24 +120,42 @@ arch_wanted() {
 	return 1
 }
 
-# Record one result per case from kunit.py's JSON; print "failed seen" count.
+# Print "STATUS suite.case" for every case of kunit.py's JSON (STATUS: PASS,
+# FAIL, SKIP, ERROR = crashed). A parameterised case is one result: FAIL or
+# ERROR if any parameter failed (named on stderr), SKIP if all skipped.
 record_json() {
-	local arch=$1 json=$2
-	python3 - "$arch" "$json" <<'EOF'
+	python3 - "$1" <<'EOF'
 import json, sys
-arch, path = sys.argv[1], sys.argv[2]
 try:
-    data = json.load(open(path))
+    data = json.load(open(sys.argv[1]))
 except Exception as e:
     sys.stderr.write("[cchost] no kunit.py results (%s)\n" % e)
     sys.exit(0)
-def walk(group, prefix):
+
+def leaves(group, prefix):
     for g in group.get("sub_groups", []):
-        walk(g, g["name"] if not prefix else prefix + "." + g["name"])
+        yield from leaves(g, prefix + "." + g["name"])
     for c in group.get("test_cases", []):
-        name = prefix + "." + c["name"] if prefix else c["name"]
-        print("%s %s" % (c.get("status", "ERROR"), name))
-walk(data, "")
+        yield prefix + "." + c["name"], c.get("status", "ERROR")
+
+def verdict(statuses):
+    for s in ("ERROR", "FAIL"):
+        if s in statuses:
+            return s
+    if statuses and all(s == "SKIP" for s in statuses):
+        return "SKIP"
+    return "PASS"
+
+for suite in data.get("sub_groups", []):
+    name = suite["name"]
+    for c in suite.get("test_cases", []):
+        print("%s %s.%s" % (c.get("status", "ERROR"), name, c["name"]))
+    for case in suite.get("sub_groups", []):
+        params = list(leaves(case, name + "." + case["name"]))
+        for p, s in params:
+            if s in ("FAIL", "ERROR"):
+                sys.stderr.write("    %s: %s\n" % (s, p))
+        print("%s %s.%s" % (verdict([s for _, s in params]), name, case["name"]))
 EOF
 }
 
@@ -176,7 +194,7 @@ run_arch() {
 	sed -n '/====.*\(cchost\|gmem\|tdi\|=====\)/,$p' "$log" | grep -E '\[(PASSED|FAILED|SKIPPED|CRASHED|ERROR)\]|Testing complete|Ran [0-9]|Elapsed' | tail -n 60 || true
 
 	local results
-	results=$(record_json "$arch" "$json" || true)
+	results=$(record_json "$json" || true)
 	if [ "$EXPECT_FAIL" = 1 ]; then
 		if [ "$rc" != 0 ] && grep -q '^FAIL ' <<<"$results" && ! grep -qiE 'crash|ERROR ' <<<"$results"; then
 			grep '^FAIL ' <<<"$results" | sed 's/^/    failed as expected: /'
