@@ -54,9 +54,13 @@ for kver in "${kernels[@]}"; do
 	# files), so an object may only survive a clean build: after a failed
 	# or interrupted one everything is compiled again, and every warning
 	# is seen again.
-	[ -e "$out.dirty" ] && rm -rf "$out"
-	touch "$out.dirty"
-	kernel_build "$kver" "$out" W=1 -j2 >"$logf" 2>&1 || rc=$?
+	# The build directory is shared with the guest scripts: same lock.
+	(
+		flock 9
+		[ -e "$out.dirty" ] && rm -rf "$out"
+		touch "$out.dirty"
+		kernel_build "$kver" "$out" W=1 -j2
+	) 9>"$CCHOST_CACHE/build-$kver.lock" >"$logf" 2>&1 || rc=$?
 	if [ "$rc" != 0 ] || grep -qE "$OFFENDING" "$logf"; then
 		echo "    --- $kver: make exited $rc; offending lines ($logf):"
 		grep -E "$OFFENDING" "$logf" | head -n 40 | sed -e "s|$out/||" -e 's|/work/||' -e 's/^/    /' ||
