@@ -85,6 +85,7 @@ static vm_fault_t fn##_pe_size(struct vm_fault *vmf,			\
 	return fn(vmf, pe_size == PE_SIZE_PUD ? PUD_SHIFT - PAGE_SHIFT :	\
 		       pe_size == PE_SIZE_PMD ? PMD_SHIFT - PAGE_SHIFT : 0);	\
 }
+
 #define cchost_huge_fault_op(fn) fn##_pe_size
 #else
 #define CCHOST_HUGE_FAULT_ORDER_WRAPPER(fn) static_assert(1)
