@@ -102,7 +102,10 @@ suite_configs() {
 		base=$(basename "$f" .c)
 		sym=$(sed -n "s/^obj-\$(\(CONFIG_[A-Z0-9_]*\))[[:space:]]*+=.*\<$base\.o.*/\1/p" \
 			"$CCHOST_ROOT/kunit/Kbuild" | head -n1)
-		grep -o '\.name[[:space:]]*=[[:space:]]*"[^"]*"' "$f" | sed 's/.*"\(.*\)"/\1/' |
+		# The .name of each struct kunit_suite (not of parameter tables).
+		awk '/struct kunit_suite [a-z0-9_]+ *= *\{/ { in_suite = 1 }
+		     in_suite && /\.name *= *"/ { sub(/.*\.name *= *"/, ""); sub(/".*/, ""); print }
+		     in_suite && /^\};/ { in_suite = 0 }' "$f" |
 			while read -r s; do echo "$s ${sym:-?}"; done
 	done
 }
@@ -169,6 +172,7 @@ run_arch() {
 		log "kunit $arch: no suite matching '$SUITE' is enabled in $(basename "$cfg"); skipped"
 		return 0
 	fi
+	RAN=$((RAN + 1))
 	build=$KDIR/build/$(basename "$tree")-$arch
 	log=$KDIR/log/$arch.log
 	json=$KDIR/log/$arch.json
@@ -251,7 +255,17 @@ link_tree "$TREE"
 log "kernel tree: $TREE (drivers/cchost -> $CCHOST_ROOT)"
 
 failed=0
+RAN=0
+# A suite whose Kconfig symbol no kunitconfig enables would silently never run.
+if [ -z "$SUITE" ]; then
+	while read -r s sym; do
+		[ "$sym" = "?" ] && continue
+		grep -qsx "$sym=y" "$CCHOST_ROOT/kunit/.kunitconfig" "$CCHOST_ROOT/kunit/x86_64.kunitconfig" ||
+			{ result_fail "kunit suite $s: $sym is enabled in no kunitconfig"; failed=1; }
+	done < <(suite_configs)
+fi
 for arch in "${ARCHES[@]}"; do
 	run_arch "$arch" "$TREE" || failed=1
 done
+[ "$RAN" -gt 0 ] || die "no kunitconfig of --arch $ARCH enables a suite matching '$SUITE'"
 exit $failed
