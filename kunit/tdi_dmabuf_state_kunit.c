@@ -16,6 +16,7 @@
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/fcntl.h>
+#include <linux/file.h>
 #include <linux/scatterlist.h>
 
 #include "../modules/tdi_dmabuf/tdi_dmabuf_core.h"
@@ -52,6 +53,21 @@ struct k_ctx {
 	struct tdi_dmabuf_tdi *tdi;
 };
 
+/*
+ * dev_name() of the current test's device ("<case>.tdi-kunit"): the name
+ * the fake provider serves.
+ */
+static const char *k_name;
+
+/*
+ * Drop our DMA-BUF reference and release it now: a kthread's fput() is
+ * deferred to a work item, and the tests check what release does.
+ */
+static void k_put(struct dma_buf *dmabuf)
+{
+	__fput_sync(dmabuf->file);
+}
+
 static int k_init(struct kunit *test)
 {
 	struct k_ctx *ctx = kunit_kzalloc(test, sizeof(*ctx), GFP_KERNEL);
@@ -61,13 +77,14 @@ static int k_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->dev);
 	ctx->dev->dma_mask = &ctx->dev->coherent_dma_mask;
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(ctx->dev, DMA_BIT_MASK(64)), 0);
+	k_name = dev_name(ctx->dev);
 
-	KUNIT_ASSERT_EQ(test, tdi_fake_add(DEV_NAME), 0);
-	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0, 1, NON_TEE), 0);
-	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x1000, 15, NON_TEE), 0);
-	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x10000, 16, 0), 0);
-	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 0, 0x20000, 1, MSIX_TABLE), 0);
-	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(DEV_NAME, 2, 0, 16, NON_TEE), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add(k_name), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(k_name, 0, 0, 1, NON_TEE), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(k_name, 0, 0x1000, 15, NON_TEE), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(k_name, 0, 0x10000, 16, 0), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(k_name, 0, 0x20000, 1, MSIX_TABLE), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(k_name, 2, 0, 16, NON_TEE), 0);
 
 	k_mem_off = false;
 	ctx->tdi = tdi_dmabuf_tdi_create(ctx->dev, &k_ops, k_bars);
@@ -85,8 +102,8 @@ static void k_exit(struct kunit *test)
 		tdi_dmabuf_tdi_close(ctx->tdi);
 		tdi_dmabuf_tdi_put(ctx->tdi);
 	}
-	tdi_fake_set_fault(DEV_NAME, TDI_FAKE_FAULT_NONE);
-	tdi_fake_del(DEV_NAME);
+	tdi_fake_set_fault(k_name, TDI_FAKE_FAULT_NONE);
+	tdi_fake_del(k_name);
 }
 
 static u32 k_state(struct tdi_dmabuf_tdi *tdi, struct tdi_dmabuf_state *st)
@@ -116,7 +133,7 @@ static long k_get_err(struct k_ctx *ctx, u32 bar, u32 kind)
 
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
-	dma_buf_put(dmabuf);
+	k_put(dmabuf);
 	return 0;
 }
 
@@ -131,9 +148,9 @@ static void tdi_state_bind_run_unbind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
 	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_RUN);
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_BIND), 1);
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_REPORT), 1);
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_START), 1);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_BIND), 1);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_REPORT), 1);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_START), 1);
 
 	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_get_layout(ctx->tdi, r, &count, &state), 0);
 	KUNIT_EXPECT_EQ(test, state, TDI_DMABUF_STATE_RUN);
@@ -146,7 +163,7 @@ static void tdi_state_bind_run_unbind(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EALREADY);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), -ENOTCONN);
 
 	count = ARRAY_SIZE(r);
@@ -162,7 +179,7 @@ static void tdi_state_no_provider(struct kunit *test)
 	struct k_ctx *ctx = test->priv;
 	struct tdi_dmabuf_state st;
 
-	tdi_fake_del(DEV_NAME);
+	tdi_fake_del(k_name);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -ENODEV);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
 }
@@ -182,8 +199,8 @@ static void tdi_state_busy_and_private_rules(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
 	KUNIT_EXPECT_EQ(test, shared->size, 0x100000);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EBUSY);
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_BIND), 0);
-	dma_buf_put(shared);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_BIND), 0);
+	k_put(shared);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
 	KUNIT_EXPECT_EQ(test, st.nr_dmabufs, 0);
 
@@ -196,7 +213,7 @@ static void tdi_state_busy_and_private_rules(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 2, TDI_DMABUF_KIND_PRIVATE), -ENOENT);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, private));
-	dma_buf_put(private);
+	k_put(private);
 }
 
 struct fault_case {
@@ -237,18 +254,18 @@ static void tdi_state_bind_faults(struct kunit *test)
 	struct tdi_dmabuf_state st;
 	struct dma_buf *shared;
 
-	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(DEV_NAME, c->fault), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(k_name, c->fault), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), c->ret);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
 	KUNIT_EXPECT_EQ(test, st.error, -c->ret);
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), c->unbinds);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), c->unbinds);
 	/* The unbound layout is back: shared DMA-BUF of all of BAR0. */
 	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
 	KUNIT_EXPECT_EQ(test, shared->size, 0x100000);
-	dma_buf_put(shared);
+	k_put(shared);
 
-	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(DEV_NAME, TDI_FAKE_FAULT_NONE), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(k_name, TDI_FAKE_FAULT_NONE), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_RUN);
 }
@@ -262,18 +279,18 @@ static void tdi_state_unbind_fails(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
 	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 2, TDI_DMABUF_KIND_SHARED, O_RDWR);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
-	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(DEV_NAME, TDI_FAKE_FAULT_UNBIND), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(k_name, TDI_FAKE_FAULT_UNBIND), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), -EIO);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
 	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_UNBIND);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EALREADY);
-	dma_buf_put(shared);
+	k_put(shared);
 
-	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(DEV_NAME, TDI_FAKE_FAULT_NONE), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(k_name, TDI_FAKE_FAULT_NONE), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 2);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 2);
 }
 
 static void tdi_state_async_error(struct kunit *test)
@@ -282,14 +299,14 @@ static void tdi_state_async_error(struct kunit *test)
 	struct dma_buf *shared, *private, *again;
 	struct tdi_dmabuf_state st;
 
-	KUNIT_EXPECT_EQ(test, tdi_fake_trigger_error(DEV_NAME), -ENOTCONN);
+	KUNIT_EXPECT_EQ(test, tdi_fake_trigger_error(k_name), -ENOTCONN);
 	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
 	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
 	private = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_PRIVATE, O_RDWR);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, private);
 
-	KUNIT_ASSERT_EQ(test, tdi_fake_trigger_error(DEV_NAME), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_trigger_error(k_name), 0);
 	tdi_dmabuf_tdi_flush(ctx->tdi);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
 	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_PROVIDER);
@@ -297,16 +314,16 @@ static void tdi_state_async_error(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.nr_revokes, 2);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, private));
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
 
 	/* Close and reopen: shared works again, private needs a new bind. */
-	dma_buf_put(shared);
-	dma_buf_put(private);
+	k_put(shared);
+	k_put(private);
 	again = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, again);
 	KUNIT_EXPECT_FALSE(test, k_revoked(test, ctx->tdi, again));
 	KUNIT_EXPECT_EQ(test, again->size, 0x100000);
-	dma_buf_put(again);
+	k_put(again);
 	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 0, TDI_DMABUF_KIND_PRIVATE), -EPERM);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
@@ -326,7 +343,7 @@ static void tdi_state_reset_and_decode(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
 	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_RESET);
-	dma_buf_put(shared);
+	k_put(shared);
 
 	/* Run: memory decode off revokes, unbinds, enters error. */
 	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
@@ -337,9 +354,9 @@ static void tdi_state_reset_and_decode(struct kunit *test)
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
 	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_MEMORY);
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
 	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 0, TDI_DMABUF_KIND_SHARED), -EIO);
-	dma_buf_put(shared);
+	k_put(shared);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EIO);
 	k_mem_off = false;
@@ -357,13 +374,15 @@ static void tdi_state_close_unbinds(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
 	tdi_dmabuf_tdi_close(ctx->tdi);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
-	KUNIT_EXPECT_EQ(test, tdi_fake_calls(DEV_NAME, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
 	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 0, TDI_DMABUF_KIND_SHARED), -ENODEV);
 	/* The DMA-BUF holds the TDI: drop the driver's reference first. */
 	tdi_dmabuf_tdi_put(ctx->tdi);
 	ctx->tdi = NULL;
-	KUNIT_EXPECT_EQ(test, shared->size, 0x100000);
-	dma_buf_put(shared);
+	KUNIT_EXPECT_EQ(test, shared->size, 0x10000);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_kind(shared), TDI_DMABUF_KIND_SHARED);
+	/* Last reference: release takes the lock of the TDI it pins. */
+	k_put(shared);
 }
 
 /* Fake importers */
@@ -463,7 +482,7 @@ static void tdi_state_revoke_reaches_importer(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, imp.notified, 1);
 
 	dma_buf_detach(shared, imp.attach);
-	dma_buf_put(shared);
+	k_put(shared);
 }
 
 static void tdi_state_private_only_to_secure(struct kunit *test)
@@ -511,8 +530,8 @@ static void tdi_state_private_only_to_secure(struct kunit *test)
 
 	dma_buf_detach(private, secure.attach);
 	dma_buf_detach(shared, shared_imp.attach);
-	dma_buf_put(private);
-	dma_buf_put(shared);
+	k_put(private);
+	k_put(shared);
 	tdi_dmabuf_unregister_secure_importer(&k_secure_ops);
 	KUNIT_EXPECT_FALSE(test, tdi_dmabuf_importer_is_secure(&k_secure_ops));
 }

@@ -41,7 +41,7 @@
 #include "tdi_fake_provider.h"
 
 #define TDI_FAKE_MAX_RANGES	32
-#define TDI_FAKE_NAME_LEN	32
+#define TDI_FAKE_NAME_LEN	64
 #define TDI_FAKE_DSI		"FAKE-TDI"
 
 struct tdi_fake_range {

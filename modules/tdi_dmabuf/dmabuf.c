@@ -19,8 +19,9 @@
  * fails with -EACCES.
  *
  * Locking: tdi->lock -> dmabuf->resv -> i_mmap_rwsem (see tdi_dmabuf_core.h).
- * @node and the tdi's list are protected by tdi->lock; @revoked by
- * dmabuf->resv; everything else is immutable after export.
+ * @node and the tdi's list are protected by tdi->lock; @revoked is written
+ * under dmabuf->resv (map, pin and faults read it there; attach and mmap
+ * peek without it); everything else is immutable after export.
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
@@ -83,7 +84,6 @@ static int tdi_dmabuf_attach(struct dma_buf *dmabuf,
 			     struct dma_buf_attachment *attach)
 {
 	struct tdi_dmabuf_buf *buf = dmabuf->priv;
-	int ret = 0;
 
 	/* Revocation must reach every importer. */
 	if (!dma_buf_attach_revocable(attach) || !attach->peer2peer)
@@ -92,11 +92,14 @@ static int tdi_dmabuf_attach(struct dma_buf *dmabuf,
 	    !tdi_dmabuf_importer_is_secure(attach->importer_ops))
 		return -EPERM;
 
-	dma_resv_lock(dmabuf->resv, NULL);
-	if (buf->revoked)
-		ret = -ENODEV;
-	dma_resv_unlock(dmabuf->resv);
-	return ret;
+	/*
+	 * Unlocked: attach runs without the reservation lock on some kernels
+	 * and with it on others. Racing with a revocation is harmless: the
+	 * attachment is on no list yet, and map fails once revoked.
+	 */
+	if (READ_ONCE(buf->revoked))
+		return -ENODEV;
+	return 0;
 }
 
 static int tdi_dmabuf_pin(struct dma_buf_attachment *attach)
@@ -218,7 +221,6 @@ static const struct vm_operations_struct tdi_dmabuf_vm_ops = {
 static int tdi_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 {
 	struct tdi_dmabuf_buf *buf = dmabuf->priv;
-	int ret = 0;
 
 	/* Private (TEE) MMIO is for the secure importer only. */
 	if (buf->kind == TDI_DMABUF_KIND_PRIVATE)
@@ -226,17 +228,14 @@ static int tdi_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	if (!(vma->vm_flags & VM_SHARED))
 		return -EINVAL;
 
-	dma_resv_lock(dmabuf->resv, NULL);
-	if (buf->revoked)
-		ret = -ENODEV;
-	dma_resv_unlock(dmabuf->resv);
-	if (ret)
-		return ret;
-
 	/*
-	 * A revocation after this point zaps whatever the fault handler
-	 * inserted; the handler rechecks @revoked under the same lock.
+	 * Unlocked like attach: a revocation after this check zaps whatever
+	 * the fault handler inserted, and the handler rechecks @revoked under
+	 * the reservation lock.
 	 */
+	if (READ_ONCE(buf->revoked))
+		return -ENODEV;
+
 	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_private_data = buf;
@@ -314,7 +313,7 @@ bool __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node)
 
 	dma_resv_lock(dmabuf->resv, NULL);
 	if (!buf->revoked) {
-		buf->revoked = true;
+		WRITE_ONCE(buf->revoked, true);
 		dma_buf_invalidate_mappings(dmabuf);
 		revoked = true;
 	}
