@@ -9,8 +9,10 @@
 #   --suite GLOB        kunit.py filter_glob (SUITE or SUITE.CASE globs); runs
 #                       on the architectures whose kunitconfig enables a
 #                       matching suite
-#   --kernel-src DIR    kernel tree to use (default: Debian trixie's
-#                       linux-source, unpacked under $CCHOST_CACHE/kunit/src)
+#   --kernel-src SRC    kernel tree to use: a directory, or a source tarball
+#                       (e.g. /usr/src/linux-source-6.1.tar.xz) unpacked once
+#                       under $CCHOST_CACHE/kunit/src (default: Debian trixie's
+#                       linux-source package, unpacked there)
 #   --arch A            uml (kunit/.kunitconfig), x86_64 (kunit/x86_64.kunitconfig,
 #                       QEMU TCG) or all (default)
 #   --kernel-args ARGS  extra kernel command line (e.g. cchost_harness_kunit.fail=1)
@@ -28,7 +30,7 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '4,27p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '4,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 SUITE=
 KSRC=
@@ -77,6 +79,25 @@ default_tree() {
 		touch "$tree/.cchost-unpacked"
 		# Older unpacked versions are not needed any more.
 		find "$KDIR/src" -mindepth 1 -maxdepth 1 -name "$pkg-*" ! -name "$pkg-$ver" -exec rm -rf {} +
+	fi
+	echo "$tree"
+}
+
+# Unpack a source tarball once; print the tree.
+tarball_tree() {
+	local tar=$1 name tree tmp
+	name=$(basename "$tar")
+	name=${name%.tar*}
+	tree=$KDIR/src/$name-$(stat -c %Y "$tar")
+	if [ ! -e "$tree/.cchost-unpacked" ]; then
+		log "unpacking $tar into $tree (once)"
+		tmp=$tree.tmp
+		rm -rf "$tmp" "$tree"
+		mkdir -p "$tmp"
+		tar -xf "$tar" -C "$tmp"
+		mv "$tmp"/* "$tree"
+		rm -rf "$tmp"
+		touch "$tree/.cchost-unpacked"
 	fi
 	echo "$tree"
 }
@@ -229,7 +250,9 @@ run_arch() {
 	return 0
 }
 
-if [ -n "$KSRC" ]; then
+if [ -f "$KSRC" ]; then
+	TREE=$(tarball_tree "$KSRC")
+elif [ -n "$KSRC" ]; then
 	TREE=$(cd "$KSRC" && pwd)
 else
 	TREE=$(default_tree)
