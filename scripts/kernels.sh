@@ -40,12 +40,22 @@ _kernels_matrix() {
 		printf '%s\n' "$_KERNELS_MATRIX"
 		return
 	fi
-	local fetch=$CCHOST_ROOT/scripts/fetch-deb.sh host meta k612 bpo
+	local fetch=$CCHOST_ROOT/scripts/fetch-deb.sh host meta k612 bpo age
+	local memo=$CCHOST_CACHE/kernels/matrix
 	host=$("$CCHOST_ROOT/scripts/default-kver")
 	case $host in
 	6.1.*) ;;
 	*) die "no Debian 6.1 kernel headers on this host (run scripts/deps.sh)" ;;
 	esac
+	# Computed at most once per index refresh (fetch-deb.sh's max age).
+	if [ -e "$memo" ] && [ "$(head -n1 "$memo")" = "$host host" ]; then
+		age=$(( $(date +%s) - $(stat -c %Y "$memo") ))
+		if [ "$age" -lt "${CCHOST_APT_MAX_AGE:-21600}" ]; then
+			_KERNELS_MATRIX=$(cat "$memo")
+			printf '%s\n' "$_KERNELS_MATRIX"
+			return
+		fi
+	fi
 	# 6.12: the versioned package trixie's linux-headers-amd64 depends on.
 	meta=$("$fetch" -q --resolve trixie linux-headers-amd64)
 	k612=${meta#linux-headers-}
@@ -67,6 +77,8 @@ _kernels_matrix() {
 	fi
 	_KERNELS_MATRIX=$(printf '%s host\n%s trixie\n' "$host" "$k612"
 			  sed 's/$/ trixie-backports/' <<<"$bpo")
+	mkdir -p "$CCHOST_CACHE/kernels"
+	printf '%s\n' "$_KERNELS_MATRIX" > "$memo.$$" && mv "$memo.$$" "$memo"
 	printf '%s\n' "$_KERNELS_MATRIX"
 }
 
