@@ -42,7 +42,8 @@ for kver in "${kernels[@]}"; do
 	logf=$CCHOST_CACHE/build/$kver.log
 	mkdir -p "$CCHOST_CACHE/build"
 	log "building for $kver (W=1)"
-	if ! kernel_prepare "$kver" >"$logf" 2>&1; then
+	# Progress of a first run (chroot, kernel images) shows on stderr.
+	if ! kernel_prepare "$kver" >"$logf"; then
 		cat "$logf"
 		result_fail "build W=1 $kver (kernel not available)"
 		failed=1
