@@ -38,7 +38,7 @@ static double touch(uint8_t *p, uint64_t size, long *faults)
 	double t0 = now();
 	uint64_t i;
 
-	for (i = 0; i < size; i += 4 * KiB)
+	for (i = 0; i < size; i += 4 * KIB)
 		p[i] = 1;
 	*faults = minflt() - f0;
 	return now() - t0;
@@ -59,7 +59,7 @@ int main(void)
 	long long meta_1g, meta_frag;
 	long gfaults, mfaults;
 	double gt, mt, c2m, c1g;
-	uint64_t size = GiB, i;
+	uint64_t size = GIB, i;
 	int dev, fd, mfd, small;
 	uint8_t *p, *m;
 
@@ -80,7 +80,7 @@ int main(void)
 	dev = gmem_dev();
 	fd = gmem_create(dev, size, 0);
 	ok(fd >= 0, "gmem file of 1 GiB");
-	p = gmem_map(fd, size, 0, GiB);
+	p = gmem_map(fd, size, 0, GIB);
 	ok(p != MAP_FAILED, "map it 1 GiB-aligned");
 	if (p == MAP_FAILED)
 		return tap_done();
@@ -97,8 +97,8 @@ int main(void)
 	       mfaults ? (double)gfaults / mfaults : 0);
 
 	/* conversions of mapped ranges: zap + attribute flip */
-	c2m = convert_time(fd, 512 * MiB, 2 * MiB);
-	for (i = 0; i < size; i += 4 * KiB)
+	c2m = convert_time(fd, 512 * MIB, 2 * MIB);
+	for (i = 0; i < size; i += 4 * KIB)
 		p[i] = 2;
 	c1g = convert_time(fd, 0, size);
 	ok(c2m >= 0 && c1g >= 0, "conversions succeed");
@@ -111,16 +111,16 @@ int main(void)
 	   "metadata within 64 KiB per GiB (%lld bytes)", meta_1g);
 
 	/* fragment the attributes of a second file: 1000 single pages */
-	small = gmem_create(dev, 64 * MiB, 0);
+	small = gmem_create(dev, 64 * MIB, 0);
 	for (i = 0; i < 1000; i++)
-		gmem_set_attr(small, (i * 16) * 4 * KiB, 4 * KiB,
+		gmem_set_attr(small, (i * 16) * 4 * KIB, 4 * KIB,
 			      GMEM_PFNPOOL_ATTR_PRIVATE, NULL);
 	meta_frag = pool_value("metadata_bytes_per_gib");
 	printf("bench: metadata_bytes_per_gib_plus_2000_attr_ranges %lld\n",
 	       meta_frag);
 	/* Per range, in absolute bytes (the figure above is per GiB). */
 	printf("bench: metadata_bytes_per_attr_range %.1f\n",
-	       (meta_frag - meta_1g) * ((double)pool_value("total") / GiB) /
+	       (meta_frag - meta_1g) * ((double)pool_value("total") / GIB) /
 	       2000);
 	run("cat " GMEM_DEBUGFS "/pool");
 	close(small);

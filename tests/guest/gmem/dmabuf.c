@@ -21,26 +21,26 @@ int main(void)
 	ok(gmem_load() == 0, "load gmem_pfnpool");
 	ok(run("modload gmem_pfnpool_testuser") == 0, "load the test user");
 	dev = gmem_dev();
-	fd = gmem_create(dev, 8 * MiB, 0);
+	fd = gmem_create(dev, 8 * MIB, 0);
 	ok(fd >= 0, "create an 8 MiB shared file");
 
-	dfd = export(fd, 2 * MiB, 2 * MiB);
+	dfd = export(fd, 2 * MIB, 2 * MIB);
 	ok(dfd >= 0, "export [2M, 4M) as a DMA-BUF");
 	ok((fcntl(dfd, F_GETFD) & FD_CLOEXEC) != 0, "the DMA-BUF fd is O_CLOEXEC");
-	ok(lseek(dfd, 0, SEEK_END) == (off_t)(2 * MiB),
+	ok(lseek(dfd, 0, SEEK_END) == (off_t)(2 * MIB),
 	   "the DMA-BUF is 2 MiB large");
-	ok(gmem_stats(fd).allocated >= 2 * MiB, "the export allocated its range");
+	ok(gmem_stats(fd).allocated >= 2 * MIB, "the export allocated its range");
 	ok(tu_ctl("dmabuf %d", dfd) == 0, "the test user imports and maps it");
 	ok(tu_value("dmabuf_mapped") == 1 &&
-	   tu_value("dmabuf_sg_bytes") == (long long)(2 * MiB),
+	   tu_value("dmabuf_sg_bytes") == (long long)(2 * MIB),
 	   "mapped: 2 MiB of DMA addresses");
 
-	ok(gmem_set_attr(fd, 6 * MiB, 4 * KiB, GMEM_PFNPOOL_ATTR_PRIVATE,
+	ok(gmem_set_attr(fd, 6 * MIB, 4 * KIB, GMEM_PFNPOOL_ATTR_PRIVATE,
 			 NULL) == 0, "convert a page outside the export");
 	ok(tu_value("move_notify") == 0 && tu_value("dmabuf_mapped") == 1,
 	   "the importer was not disturbed");
 
-	ok(gmem_set_attr(fd, 3 * MiB, 4 * KiB, GMEM_PFNPOOL_ATTR_PRIVATE,
+	ok(gmem_set_attr(fd, 3 * MIB, 4 * KIB, GMEM_PFNPOOL_ATTR_PRIVATE,
 			 NULL) == 0, "convert a page inside the export");
 	ok(tu_value("move_notify") == 1 && tu_value("dmabuf_mapped") == 0,
 	   "the importer got move_notify and dropped its mapping");
@@ -49,28 +49,28 @@ int main(void)
 	   "mapping again fails with ENODEV (%lld)", tu_value("remap_ret"));
 	if (tu_value("remap_ret") != -19)
 		run("cat " TU_DEBUGFS "/state");
-	ok(gmem_set_attr(fd, 3 * MiB, 4 * KiB, GMEM_PFNPOOL_ATTR_SHARED,
+	ok(gmem_set_attr(fd, 3 * MIB, 4 * KIB, GMEM_PFNPOOL_ATTR_SHARED,
 			 NULL) == 0 && tu_ctl("remap") == 0 &&
 	   tu_value("remap_ret") == -19,
 	   "converting back does not revive the export");
 	ok(tu_ctl("dmabuf_detach") == 0, "the importer detaches");
 	close(dfd);
 
-	dfd = export(fd, 5 * MiB, 1 * MiB);
+	dfd = export(fd, 5 * MIB, 1 * MIB);
 	ok(dfd >= 0 && tu_ctl("dmabuf %d", dfd) == 0 &&
 	   tu_value("dmabuf_mapped") == 1, "a second export is imported");
 	ok(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		     5 * MiB + 64 * KiB, 4 * KiB) == 0,
+		     5 * MIB + 64 * KIB, 4 * KIB) == 0,
 	   "punch a hole inside it");
 	ok(tu_value("move_notify") == 1 && tu_value("dmabuf_mapped") == 0,
 	   "the punch revoked the importer");
 	ok(tu_ctl("dmabuf_detach") == 0, "the importer detaches");
 	close(dfd);
 
-	dfd2 = export(fd, 6 * MiB, 2 * MiB);
+	dfd2 = export(fd, 6 * MIB, 2 * MIB);
 	ok(dfd2 == -1 && errno == EINVAL,
 	   "a range with a private page cannot be exported");
-	dfd2 = export(fd, 0, 2 * MiB);
+	dfd2 = export(fd, 0, 2 * MIB);
 	ok(dfd2 >= 0, "an export outlives the gmem fd");
 	close(fd);
 	ok(tu_ctl("dmabuf %d", dfd2) == 0 && tu_value("dmabuf_mapped") == 1,

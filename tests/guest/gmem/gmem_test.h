@@ -23,9 +23,9 @@
 
 #include "tap.h"
 
-#define KiB (1ULL << 10)
-#define MiB (1ULL << 20)
-#define GiB (1ULL << 30)
+#define KIB 1024ULL
+#define MIB (1024 * KIB)
+#define GIB (1024 * MIB)
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -129,7 +129,7 @@ static inline void probe_sigbus(int sig)
 }
 
 /* Read one byte; returns 0 and *val, or -1 if it raised SIGBUS. */
-static inline int probe_read(volatile uint8_t *p, uint8_t *val)
+static inline int probe_read(uint8_t *p, uint8_t *val)
 {
 	struct sigaction sa = { .sa_handler = probe_sigbus }, old;
 	int ret = 0;
@@ -138,13 +138,13 @@ static inline int probe_read(volatile uint8_t *p, uint8_t *val)
 	if (sigsetjmp(probe_env, 1))
 		ret = -1;
 	else
-		*val = *p;
+		*val = __atomic_load_n(p, __ATOMIC_RELAXED);
 	sigaction(SIGBUS, &old, NULL);
 	return ret;
 }
 
 /* Write one byte; returns 0, or -1 if it raised SIGBUS. */
-static inline int probe_write(volatile uint8_t *p, uint8_t val)
+static inline int probe_write(uint8_t *p, uint8_t val)
 {
 	struct sigaction sa = { .sa_handler = probe_sigbus }, old;
 	int ret = 0;
@@ -153,7 +153,7 @@ static inline int probe_write(volatile uint8_t *p, uint8_t val)
 	if (sigsetjmp(probe_env, 1))
 		ret = -1;
 	else
-		*p = val;
+		__atomic_store_n(p, val, __ATOMIC_RELAXED);
 	sigaction(SIGBUS, &old, NULL);
 	return ret;
 }

@@ -23,56 +23,56 @@ int main(void)
 
 	ok(gmem_load() == 0, "load gmem_pfnpool");
 	dev = gmem_dev();
-	fd = gmem_create(dev, 8 * MiB, 0);
+	fd = gmem_create(dev, 8 * MIB, 0);
 	ok(fd >= 0, "create an 8 MiB shared file");
-	ok(fallocate(fd, 0, 0, 8 * MiB) == 0, "fallocate the whole file");
-	ok(gmem_stats(fd).allocated == 8 * MiB, "8 MiB allocated");
-	ok(pool_value("used") == (long long)(8 * MiB) && accounting_holds(),
+	ok(fallocate(fd, 0, 0, 8 * MIB) == 0, "fallocate the whole file");
+	ok(gmem_stats(fd).allocated == 8 * MIB, "8 MiB allocated");
+	ok(pool_value("used") == (long long)(8 * MIB) && accounting_holds(),
 	   "pool: 8 MiB used, free + used == total");
-	ok(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 8 * MiB) == 0,
+	ok(fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, 8 * MIB) == 0,
 	   "fallocate again is a no-op");
-	ok(gmem_stats(fd).allocated == 8 * MiB, "still 8 MiB allocated");
+	ok(gmem_stats(fd).allocated == 8 * MIB, "still 8 MiB allocated");
 
-	p = gmem_map(fd, 8 * MiB, 0, 2 * MiB);
+	p = gmem_map(fd, 8 * MIB, 0, 2 * MIB);
 	ok(p != MAP_FAILED, "map it");
 	if (p == MAP_FAILED)
 		return tap_done();
-	memset(p, 0xa7, 8 * MiB);
+	memset(p, 0xa7, 8 * MIB);
 
 	used0 = pool_value("used");
 	ok(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
-		     2 * MiB + 64 * KiB, 1 * MiB) == 0,
+		     2 * MIB + 64 * KIB, 1 * MIB) == 0,
 	   "punch 1 MiB in the middle of a 2 MiB block");
 	used1 = pool_value("used");
-	ok(used0 - used1 == (long long)MiB && accounting_holds(),
+	ok(used0 - used1 == (long long)MIB && accounting_holds(),
 	   "1 MiB went back to the pool (%lld -> %lld)", used0, used1);
-	ok(gmem_stats(fd).allocated == 7 * MiB, "7 MiB allocated");
-	ok(count_nonzero(p + 2 * MiB + 64 * KiB, MiB) == 0,
+	ok(gmem_stats(fd).allocated == 7 * MIB, "7 MiB allocated");
+	ok(count_nonzero(p + 2 * MIB + 64 * KIB, MIB) == 0,
 	   "the hole reads zeros (fresh zeroed memory on the next fault)");
-	ok(p[2 * MiB + 64 * KiB - 1] == 0xa7 && p[3 * MiB + 64 * KiB] == 0xa7,
+	ok(p[2 * MIB + 64 * KIB - 1] == 0xa7 && p[3 * MIB + 64 * KIB] == 0xa7,
 	   "the bytes around the hole are kept");
 	ok(fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
-		     8 * MiB) == 0, "punch the whole file");
-	ok(gmem_stats(fd).allocated == 0 || count_nonzero(p, 8 * MiB) == 0,
+		     8 * MIB) == 0, "punch the whole file");
+	ok(gmem_stats(fd).allocated == 0 || count_nonzero(p, 8 * MIB) == 0,
 	   "everything reads zeros");
-	munmap(p, 8 * MiB);
+	munmap(p, 8 * MIB);
 	close(fd);
 	ok(pool_value("used") == 0 && accounting_holds(),
 	   "closing returns the rest");
 
 	/* Another file gets the same memory back, zeroed. */
-	fd = gmem_create(dev, 8 * MiB, 0);
-	p = gmem_map(fd, 8 * MiB, 0, 2 * MiB);
+	fd = gmem_create(dev, 8 * MIB, 0);
+	p = gmem_map(fd, 8 * MIB, 0, 2 * MIB);
 	ok(fd >= 0 && p != MAP_FAILED, "a second file, mapped");
-	memset(p, 0x5b, 8 * MiB);
-	munmap(p, 8 * MiB);
+	memset(p, 0x5b, 8 * MIB);
+	munmap(p, 8 * MIB);
 	close(fd);
-	fd = gmem_create(dev, 8 * MiB, 0);
-	p = gmem_map(fd, 8 * MiB, 0, 2 * MiB);
+	fd = gmem_create(dev, 8 * MIB, 0);
+	p = gmem_map(fd, 8 * MIB, 0, 2 * MIB);
 	ok(fd >= 0 && p != MAP_FAILED, "a third file on the same memory");
-	ok(count_nonzero(p, 8 * MiB) == 0,
+	ok(count_nonzero(p, 8 * MIB) == 0,
 	   "no byte of the previous file is visible");
-	munmap(p, 8 * MiB);
+	munmap(p, 8 * MIB);
 	close(fd);
 	close(dev);
 	ok(gmem_unload() == 0, "unload gmem_pfnpool");

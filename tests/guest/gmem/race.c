@@ -9,10 +9,10 @@
 #include <sys/wait.h>
 #include "gmem_test.h"
 
-#define FSIZE (8 * MiB)
+#define FSIZE (8 * MIB)
 #define ROUNDS 300
 
-static int reader(volatile uint8_t *p, int stop_fd)
+static int reader(uint8_t *p, int stop_fd)
 {
 	unsigned long reads = 0, sigbus = 0, bad = 0;
 	uint64_t off = 0;
@@ -26,9 +26,9 @@ static int reader(volatile uint8_t *p, int stop_fd)
 		else if (v != 0x77)
 			bad++;
 		reads++;
-		off = (off + 4 * KiB + 64) % FSIZE;
+		off = (off + 4 * KIB + 64) % FSIZE;
 	}
-	printf("# reader: %lu reads, %lu SIGBUS, %lu wrong values\n", reads,
+	printf("# concurrent process: %lu reads, %lu SIGBUS, %lu wrong values\n", reads,
 	       sigbus, bad);
 	fflush(stdout);
 	return bad ? 1 : 0;
@@ -43,7 +43,7 @@ int main(void)
 	ok(gmem_load() == 0, "load gmem_pfnpool");
 	dev = gmem_dev();
 	fd = gmem_create(dev, FSIZE, 0);
-	p = gmem_map(fd, FSIZE, 0, 2 * MiB);
+	p = gmem_map(fd, FSIZE, 0, 2 * MIB);
 	ok(fd >= 0 && p != MAP_FAILED, "create and map an 8 MiB file");
 	if (p == MAP_FAILED)
 		return tap_done();
@@ -57,11 +57,11 @@ int main(void)
 	}
 	close(pipefd[0]);
 	for (i = 0; i < ROUNDS; i++) {
-		uint64_t off = (i % 4) * MiB;
+		uint64_t off = (i % 4) * MIB;
 
-		if (gmem_set_attr(fd, off, 2 * MiB, GMEM_PFNPOOL_ATTR_PRIVATE,
+		if (gmem_set_attr(fd, off, 2 * MIB, GMEM_PFNPOOL_ATTR_PRIVATE,
 				  NULL) ||
-		    gmem_set_attr(fd, off, 2 * MiB, GMEM_PFNPOOL_ATTR_SHARED,
+		    gmem_set_attr(fd, off, 2 * MIB, GMEM_PFNPOOL_ATTR_SHARED,
 				  NULL))
 			failed++;
 	}
@@ -71,7 +71,7 @@ int main(void)
 	ok(waitpid(pid, &st, 0) == pid && WIFEXITED(st) && !WEXITSTATUS(st),
 	   "the reader only ever saw the data or SIGBUS");
 	ok(gmem_get_attr(fd, 0, NULL, NULL) == GMEM_PFNPOOL_ATTR_SHARED &&
-	   p[FSIZE - 1] == 0x77 && p[3 * MiB] == 0x77,
+	   p[FSIZE - 1] == 0x77 && p[3 * MIB] == 0x77,
 	   "all shared again, contents intact");
 	ok(gmem_stats(fd).conversions == 2 * ROUNDS, "%d conversions counted",
 	   2 * ROUNDS);

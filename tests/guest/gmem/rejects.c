@@ -7,7 +7,7 @@
  */
 #include "gmem_test.h"
 
-#define FSIZE (4 * MiB)
+#define FSIZE (4 * MIB)
 
 struct range_case {
 	const char *what;
@@ -16,12 +16,12 @@ struct range_case {
 
 static const struct range_case bad_ranges[] = {
 	{ "zero size", 0, 0 },
-	{ "unaligned offset", 100, 4 * KiB },
-	{ "unaligned size", 0, 4 * KiB + 1 },
-	{ "past the end", FSIZE - 4 * KiB, 8 * KiB },
-	{ "offset at the end", FSIZE, 4 * KiB },
-	{ "offset + size overflows", ~0ULL & ~4095ULL, 8 * KiB },
-	{ "huge size overflows", 4 * KiB, ~0ULL & ~4095ULL },
+	{ "unaligned offset", 100, 4 * KIB },
+	{ "unaligned size", 0, 4 * KIB + 1 },
+	{ "past the end", FSIZE - 4 * KIB, 8 * KIB },
+	{ "offset at the end", FSIZE, 4 * KIB },
+	{ "offset + size overflows", ~0ULL & ~4095ULL, 8 * KIB },
+	{ "huge size overflows", 4 * KIB, ~0ULL & ~4095ULL },
 };
 
 int main(void)
@@ -41,11 +41,11 @@ int main(void)
 
 	/* CREATE */
 	ok_errno(gmem_create(dev, 0, 0), EINVAL, "create: zero size");
-	ok_errno(gmem_create(dev, 4 * KiB + 1, 0), EINVAL,
+	ok_errno(gmem_create(dev, 4 * KIB + 1, 0), EINVAL,
 		 "create: unaligned size");
 	ok_errno(gmem_create(dev, ~0ULL, 0), EINVAL,
 		 "create: unaligned huge size");
-	ok_errno(gmem_create(dev, 64 * GiB, 0), ENOSPC,
+	ok_errno(gmem_create(dev, 64 * GIB, 0), ENOSPC,
 		 "create: larger than the pool");
 	ok_errno(gmem_create(dev, FSIZE, 1U << 5), EINVAL,
 		 "create: unknown flag");
@@ -79,7 +79,7 @@ int main(void)
 				 "fallocate: %s", r->what);
 	}
 	memset(&sa, 0, sizeof(sa));
-	sa.size = 4 * KiB;
+	sa.size = 4 * KIB;
 	sa.attr = 2;
 	ok_errno(ioctl(fd, GMEM_PFNPOOL_IOC_SET_ATTR, &sa), EINVAL,
 		 "set_attr: unknown attribute");
@@ -93,7 +93,7 @@ int main(void)
 		 "set_attr: non-zero reserved");
 
 	memset(&ga, 0, sizeof(ga));
-	ga.offset = 4 * KiB + 8;
+	ga.offset = 4 * KIB + 8;
 	ok_errno(ioctl(fd, GMEM_PFNPOOL_IOC_GET_ATTR, &ga), EINVAL,
 		 "get_attr: unaligned offset");
 	ga.offset = FSIZE;
@@ -112,7 +112,7 @@ int main(void)
 		 "get_attr: non-zero reserved");
 
 	memset(&ex, 0, sizeof(ex));
-	ex.size = 4 * KiB;
+	ex.size = 4 * KIB;
 	ex.flags = 1;
 	ok_errno(ioctl(fd, GMEM_PFNPOOL_IOC_EXPORT_DMABUF, &ex), EINVAL,
 		 "export: unknown flag");
@@ -137,30 +137,30 @@ int main(void)
 		 "file: device ioctl on a file");
 
 	/* fallocate modes */
-	ok_errno(fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 4 * KiB), EOPNOTSUPP,
+	ok_errno(fallocate(fd, FALLOC_FL_PUNCH_HOLE, 0, 4 * KIB), EOPNOTSUPP,
 		 "fallocate: PUNCH_HOLE without KEEP_SIZE");
-	ok_errno(fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, 4 * KiB),
+	ok_errno(fallocate(fd, FALLOC_FL_COLLAPSE_RANGE, 0, 4 * KIB),
 		 EOPNOTSUPP, "fallocate: COLLAPSE_RANGE");
-	ok_errno(fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, 4 * KiB), EOPNOTSUPP,
+	ok_errno(fallocate(fd, FALLOC_FL_ZERO_RANGE, 0, 4 * KIB), EOPNOTSUPP,
 		 "fallocate: ZERO_RANGE");
 
 	/* mmap */
 	p = mmap(NULL, FSIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
 	ok(p == MAP_FAILED && errno == EINVAL, "mmap: MAP_PRIVATE refused");
-	p = mmap(NULL, FSIZE + 4 * KiB, PROT_READ | PROT_WRITE, MAP_SHARED,
+	p = mmap(NULL, FSIZE + 4 * KIB, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 fd, 0);
 	ok(p == MAP_FAILED && errno == EINVAL, "mmap: longer than the file");
-	p = mmap(NULL, 8 * KiB, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		 FSIZE - 4 * KiB);
+	p = mmap(NULL, 8 * KIB, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		 FSIZE - 4 * KIB);
 	ok(p == MAP_FAILED && errno == EINVAL, "mmap: offset + length past the end");
-	p = mmap(NULL, 4 * KiB, PROT_READ, MAP_SHARED, fd, FSIZE);
+	p = mmap(NULL, 4 * KIB, PROT_READ, MAP_SHARED, fd, FSIZE);
 	ok(p == MAP_FAILED && errno == EINVAL, "mmap: offset at the end");
-	p = mmap(NULL, 4 * KiB, PROT_READ, MAP_SHARED, fd, FSIZE - 4 * KiB);
+	p = mmap(NULL, 4 * KIB, PROT_READ, MAP_SHARED, fd, FSIZE - 4 * KIB);
 	ok(p != MAP_FAILED, "mmap: the last page is fine");
 	if (p != MAP_FAILED) {
-		ok(mremap(p, 4 * KiB, 8 * KiB, 0) == MAP_FAILED,
+		ok(mremap(p, 4 * KIB, 8 * KIB, 0) == MAP_FAILED,
 		   "mremap cannot grow the mapping");
-		munmap(p, 4 * KiB);
+		munmap(p, 4 * KIB);
 	}
 	ok(gmem_stats(fd).allocated == 0, "no rejected call allocated memory");
 

@@ -13,33 +13,33 @@ int main(void)
 	ok(gmem_load() == 0, "load gmem_pfnpool");
 	dev = gmem_dev();
 
-	fd = gmem_create(dev, 4 * MiB, GMEM_PFNPOOL_CREATE_PRIVATE);
+	fd = gmem_create(dev, 4 * MIB, GMEM_PFNPOOL_CREATE_PRIVATE);
 	ok(fd >= 0, "create a private 4 MiB file");
 	ok(gmem_get_attr(fd, 0, NULL, NULL) == GMEM_PFNPOOL_ATTR_PRIVATE,
 	   "its attribute is private");
-	p = gmem_map(fd, 4 * MiB, 0, 0);
+	p = gmem_map(fd, 4 * MIB, 0, 0);
 	ok(p != MAP_FAILED, "mmap of a private file succeeds");
 	ok(probe_read(p, &v) == -1, "reading private memory raises SIGBUS");
-	ok(probe_write(p + 3 * MiB, 1) == -1,
+	ok(probe_write(p + 3 * MIB, 1) == -1,
 	   "writing private memory raises SIGBUS");
 	ok(gmem_stats(fd).allocated == 0,
 	   "a refused fault allocated nothing");
-	munmap(p, 4 * MiB);
+	munmap(p, 4 * MIB);
 	close(fd);
 
-	fd = gmem_create(dev, 4 * MiB, 0);
+	fd = gmem_create(dev, 4 * MIB, 0);
 	ok(fd >= 0, "create a shared 4 MiB file");
-	ok(gmem_set_attr(fd, 1 * MiB, 4 * KiB, GMEM_PFNPOOL_ATTR_PRIVATE,
+	ok(gmem_set_attr(fd, 1 * MIB, 4 * KIB, GMEM_PFNPOOL_ATTR_PRIVATE,
 			 NULL) == 0, "convert one page to private");
-	p = gmem_map(fd, 4 * MiB, 0, 2 * MiB);
+	p = gmem_map(fd, 4 * MIB, 0, 2 * MIB);
 	ok(p != MAP_FAILED, "mmap it");
-	ok(probe_write(p + 1 * MiB, 7) == -1, "the private page raises SIGBUS");
-	ok(probe_write(p + 1 * MiB - 4 * KiB, 7) == 0 &&
-	   probe_write(p + 1 * MiB + 4 * KiB, 7) == 0,
+	ok(probe_write(p + 1 * MIB, 7) == -1, "the private page raises SIGBUS");
+	ok(probe_write(p + 1 * MIB - 4 * KIB, 7) == 0 &&
+	   probe_write(p + 1 * MIB + 4 * KIB, 7) == 0,
 	   "its shared neighbours are writable");
-	ok(probe_read(p + 1 * MiB + 4 * KiB, &v) == 0 && v == 7,
+	ok(probe_read(p + 1 * MIB + 4 * KIB, &v) == 0 && v == 7,
 	   "and read back");
-	munmap(p, 4 * MiB);
+	munmap(p, 4 * MIB);
 	close(fd);
 	close(dev);
 	ok(gmem_unload() == 0, "unload gmem_pfnpool");

@@ -18,7 +18,7 @@ int main(void)
 
 	ok(gmem_load() == 0, "load gmem_pfnpool");
 	dev = gmem_dev();
-	fd = gmem_create(dev, 2 * MiB, 0);
+	fd = gmem_create(dev, 2 * MIB, 0);
 	ok(fd >= 0, "create a file");
 	close(dev);
 
@@ -27,7 +27,7 @@ int main(void)
 	   "unload refused while a file is open (%s)", strerror(errno));
 	ok(gmem_unload() != 0, "modload -r fails too");
 
-	p = gmem_map(fd, 2 * MiB, 0, 0);
+	p = gmem_map(fd, 2 * MIB, 0, 0);
 	ok(p != MAP_FAILED, "map the file");
 	p[0] = 1;
 	close(fd);
@@ -36,7 +36,7 @@ int main(void)
 	   "unload refused while a mapping is alive (%s)", strerror(errno));
 	ok(access(GMEM_DEBUGFS "/pool", R_OK) == 0, "the module is still there");
 
-	munmap(p, 2 * MiB);
+	munmap(p, 2 * MIB);
 	ok(gmem_unload() == 0, "unload succeeds after the last reference");
 	ok(access("/sys/module/gmem_pfnpool", F_OK) != 0, "module gone");
 	return tap_done();

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
 {
 	struct gmem_pfnpool_set_attr sa;
 	struct gmem_pfnpool_stats s0, s1;
-	uint64_t size = 64 * MiB, i;
+	uint64_t size = 64 * MIB, i;
 	uint8_t v, *p;
 	int dev, fd;
 
@@ -52,20 +52,20 @@ int main(int argc, char **argv)
 	dev = gmem_dev();
 	fd = gmem_create(dev, size, 0);
 	ok(fd >= 0, "GMEM_PFNPOOL_IOC_CREATE: 64 MiB shared file, fd %d", fd);
-	p = gmem_map(fd, size, 0, 2 * MiB);
+	p = gmem_map(fd, size, 0, 2 * MIB);
 	ok(p != MAP_FAILED, "mmap(MAP_SHARED) at a 2 MiB-aligned address %p",
 	   (void *)p);
 	if (p == MAP_FAILED)
 		return tap_done();
 
 	say("\n3. Touch every 4 KiB page: faults map a whole 2 MiB block at once.");
-	for (i = 0; i < size; i += 4 * KiB)
+	for (i = 0; i < size; i += 4 * KIB)
 		p[i] = 0x42;
 	s0 = gmem_stats(fd);
-	ok(s0.faults <= size / (2 * MiB),
+	ok(s0.faults <= size / (2 * MIB),
 	   "%llu faults for %llu pages (%llu PTEs, %llu PMDs, %llu PUDs mapped)",
 	   (unsigned long long)s0.faults,
-	   (unsigned long long)(size / (4 * KiB)),
+	   (unsigned long long)(size / (4 * KIB)),
 	   (unsigned long long)s0.mapped_pte, (unsigned long long)s0.mapped_pmd,
 	   (unsigned long long)s0.mapped_pud);
 	show("cat " GMEM_DEBUGFS "/files");
@@ -76,22 +76,22 @@ int main(int argc, char **argv)
 	ok(tu_ctl("attach %d", fd) == 0 && tu_ctl("veto 1") == 0,
 	   "echo 'attach %d' 'veto 1' > " TU_DEBUGFS "/ctl", fd);
 	errno = 0;
-	ok(gmem_set_attr(fd, 8 * MiB, 2 * MiB, GMEM_PFNPOOL_ATTR_PRIVATE,
+	ok(gmem_set_attr(fd, 8 * MIB, 2 * MIB, GMEM_PFNPOOL_ATTR_PRIVATE,
 			 &sa) == -1 && errno == EBUSY,
 	   "convert [8M, 10M) to private: %s, refused by '%s' at %#llx",
 	   strerror(errno), (char *)sa.error_user,
 	   (unsigned long long)sa.error_offset);
-	ok(p[8 * MiB] == 0x42 && gmem_stats(fd).faults == s0.faults,
+	ok(p[8 * MIB] == 0x42 && gmem_stats(fd).faults == s0.faults,
 	   "the mapping is untouched: reads work with no new fault");
-	ok(gmem_get_attr(fd, 8 * MiB, NULL, NULL) == GMEM_PFNPOOL_ATTR_SHARED,
+	ok(gmem_get_attr(fd, 8 * MIB, NULL, NULL) == GMEM_PFNPOOL_ATTR_SHARED,
 	   "the range is still shared");
 
 	say("\n5. The user agrees: every user commits, the range becomes private.");
 	ok(tu_ctl("veto 0") == 0, "echo 'veto 0' > " TU_DEBUGFS "/ctl");
-	ok(gmem_set_attr(fd, 8 * MiB, 2 * MiB, GMEM_PFNPOOL_ATTR_PRIVATE,
+	ok(gmem_set_attr(fd, 8 * MIB, 2 * MIB, GMEM_PFNPOOL_ATTR_PRIVATE,
 			 NULL) == 0, "convert [8M, 10M) to private: done");
 	show("cat " TU_DEBUGFS "/state | head -5");
-	ok(probe_read(p + 9 * MiB, &v) == -1,
+	ok(probe_read(p + 9 * MIB, &v) == -1,
 	   "the host mapping of the range is gone: SIGBUS on access");
 	s1 = gmem_stats(fd);
 	ok(s1.conversions == 1 && s1.vetoes == 1,
