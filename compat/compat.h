@@ -162,9 +162,5 @@ static inline struct file *get_file_active(struct file **f)
 #else
 #define CCHOST_VFIO_PCI_REGION_INFO_OPS
 #endif
-#define CCHOST_VFIO_PCI_CORE_OPTIONAL_OPS				\
-	CCHOST_VFIO_PCI_IOMMUFD_OPS					\
-	CCHOST_VFIO_PCI_MATCH_TOKEN_OPS					\
-	CCHOST_VFIO_PCI_REGION_INFO_OPS
 
 #endif /* _CCHOST_COMPAT_H */

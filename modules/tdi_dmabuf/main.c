@@ -332,7 +332,10 @@ static const struct vfio_device_ops tdi_dmabuf_vfio_ops = {
 	.mmap = vfio_pci_core_mmap,
 	.request = vfio_pci_core_request,
 	.match = vfio_pci_core_match,
-	CCHOST_VFIO_PCI_CORE_OPTIONAL_OPS
+	/* Members of newer kernels only (see compat.h). */
+	CCHOST_VFIO_PCI_IOMMUFD_OPS
+	CCHOST_VFIO_PCI_MATCH_TOKEN_OPS
+	CCHOST_VFIO_PCI_REGION_INFO_OPS
 };
 
 static int tdi_dmabuf_probe(struct pci_dev *pdev, const struct pci_device_id *id)

@@ -74,6 +74,7 @@
  * struct tdi_dmabuf_bind - argument of BIND and UNBIND
  * @flags: must be 0
  * @reserved: must be 0
+ * @reserved2: must be 0
  */
 struct tdi_dmabuf_bind {
 	__u32 flags;
@@ -170,6 +171,7 @@ struct tdi_dmabuf_range {
  * @ranges: user pointer to an array of struct tdi_dmabuf_range
  * @state: out: the state this layout belongs to
  * @reserved: must be 0
+ * @reserved2: must be 0
  */
 struct tdi_dmabuf_get_layout {
 	__u32 flags;
@@ -205,6 +207,7 @@ struct tdi_dmabuf_get_layout {
  * @size: out: size of the DMA-BUF (sum of its fragments)
  * @nr_ranges: out: number of fragments
  * @reserved: must be 0
+ * @reserved2: must be 0
  */
 struct tdi_dmabuf_get_dmabuf {
 	__u32 flags;
