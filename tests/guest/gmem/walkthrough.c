@@ -38,7 +38,7 @@ int main(int argc, char **argv)
 	struct gmem_pfnpool_stats s0, s1;
 	uint64_t size = 64 * MIB, i;
 	uint8_t v, *p;
-	int dev, fd;
+	int dev, fd, ret, err;
 
 	verbose = argc > 1 && !strcmp(argv[1], "-v");
 
@@ -75,11 +75,12 @@ int main(int argc, char **argv)
 	   "modload gmem_pfnpool_testuser");
 	ok(tu_ctl("attach %d", fd) == 0 && tu_ctl("veto 1") == 0,
 	   "echo 'attach %d' 'veto 1' > " TU_DEBUGFS "/ctl", fd);
-	errno = 0;
-	ok(gmem_set_attr(fd, 8 * MIB, 2 * MIB, GMEM_PFNPOOL_ATTR_PRIVATE,
-			 &sa) == -1 && errno == EBUSY,
+	ret = gmem_set_attr(fd, 8 * MIB, 2 * MIB, GMEM_PFNPOOL_ATTR_PRIVATE,
+			    &sa);
+	err = errno;
+	ok(ret == -1 && err == EBUSY,
 	   "convert [8M, 10M) to private: %s, refused by '%s' at %#llx",
-	   strerror(errno), (char *)sa.error_user,
+	   strerror(err), (char *)sa.error_user,
 	   (unsigned long long)sa.error_offset);
 	ok(p[8 * MIB] == 0x42 && gmem_stats(fd).faults == s0.faults,
 	   "the mapping is untouched: reads work with no new fault");
