@@ -29,8 +29,9 @@ echo
 
 if [ ! -x "$flow" ]; then
 	echo "(the in-guest test programs are not in this image; showing the setup only)"
-	echo "\$ modload -v tdi_dmabuf tdi_fake_provider"
-	modload -v tdi_dmabuf tdi_fake_provider || exit 1
+	echo "\$ modload -v tdi_dmabuf; modload -v tdi_fake_provider"
+	modload -v tdi_dmabuf || exit 1
+	modload -v tdi_fake_provider || exit 1
 	echo "\$ echo tdi_dmabuf > /sys/bus/pci/devices/$bdf/driver_override; echo $bdf > /sys/bus/pci/drivers_probe"
 	echo tdi_dmabuf > /sys/bus/pci/devices/"$bdf"/driver_override
 	echo "$bdf" > /sys/bus/pci/drivers_probe
@@ -43,7 +44,8 @@ if [ ! -x "$flow" ]; then
 	cat /sys/kernel/debug/tdi_fake_provider/status
 	echo "$bdf" > /sys/bus/pci/drivers/tdi_dmabuf/unbind
 	echo > /sys/bus/pci/devices/"$bdf"/driver_override
-	modload -r tdi_fake_provider tdi_dmabuf
+	modload -r tdi_fake_provider
+	modload -r tdi_dmabuf
 	exit 0
 fi
 
