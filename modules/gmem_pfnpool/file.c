@@ -60,6 +60,8 @@ unsigned long __gmem_pfnpool_extent_lookup(struct gmem_pfnpool_file *gf,
 	MA_STATE(mas, &gf->extents, index, index);
 	void *entry;
 
+	lockdep_assert(lockdep_is_held(&gf->lock) ||
+		       lockdep_is_held(&gf->map_lock));
 	rcu_read_lock();
 	entry = mas_walk(&mas);
 	*first = mas.index;
