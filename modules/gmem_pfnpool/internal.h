@@ -8,14 +8,16 @@
  * Locking (outermost first), per gmem file:
  *   gf->users_rwsem   (read: a conversion is calling users; write: the user
  *                      list or a user's pin list changes)
- *   gf->map_lock      (read: a fault inserts page-table entries or a DMA-BUF
- *                      is mapped; write: the commit phase, during which the
- *                      attribute flips and extents are freed)
+ *   gf->map_lock      (read: a fault checks and inserts page-table entries;
+ *                      write: the commit phase, during which users commit,
+ *                      the attribute flips and extents are freed)
  *   gf->lock          (leaf: extents, attributes, in-flight conversions,
  *                      pins, counters)
  * A page fault comes in with mmap_lock (or the VMA lock) held, then takes
  * map_lock for read; the commit phase takes map_lock for write and then the
  * i_mmap lock through unmap_mapping_range(), never mmap_lock.
+ * A DMA-BUF map holds the reservation lock and takes gf->lock; the commit
+ * phase takes the reservation lock under gf->map_lock (dmabuf.c).
  * The pool has its own lock-free allocator (genalloc) and is a leaf.
  */
 #ifndef _GMEM_PFNPOOL_INTERNAL_H
@@ -120,7 +122,7 @@ unsigned long gmem_pfnpool_attrs_count(struct gmem_pfnpool_attrs *attrs);
  * @wq: woken when a conversion leaves @inflight
  * @users_rwsem: protects @users; held for read while users are called
  * @users: registered struct gmem_pfnpool_user, in registration order
- * @map_lock: faults and DMA-BUF maps (read) vs commit phase (write)
+ * @map_lock: faults (read) vs the commit phase (write)
  * @mmap_user: the user standing for userspace mappings of the file
  * @node: entry in the list of files (debugfs)
  * @stats: counters, see struct gmem_pfnpool_stats
