@@ -24,9 +24,10 @@
  *               registration order. A user holding a pin on the range refuses
  *               on its behalf without being called.
  *   COMMITTING: gf->map_lock held for write: no fault is between its checks
- *               and its page-table update, no DMA-BUF is being mapped. Every
- *               user commits (zap PTEs, revoke importers, drop mappings),
- *               then the attribute flips or the extents are freed.
+ *               and its page-table update (a DMA-BUF map is excluded by the
+ *               reservation lock its export's commit takes). Every user
+ *               commits (zap PTEs, revoke importers, drop mappings), then
+ *               the attribute flips or the extents are freed.
  *
  * A fault racing with a conversion:
  *
