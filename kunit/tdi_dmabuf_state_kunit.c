@@ -385,6 +385,47 @@ static void tdi_state_close_unbinds(struct kunit *test)
 	k_put(shared);
 }
 
+/* GET_RANGES only answers for DMA-BUFs of the asking TDI. */
+static void tdi_state_ranges_foreign(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_range r[2];
+	struct tdi_dmabuf_tdi *other;
+	struct dma_buf *mine, *theirs;
+	unsigned int count;
+	bool revoked;
+	u32 bar, kind;
+
+	other = tdi_dmabuf_tdi_create(ctx->dev, &k_ops, k_bars);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, other);
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_open(other), 0);
+	theirs = tdi_dmabuf_tdi_get_dmabuf(other, 2, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	mine = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 2, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, theirs);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, mine);
+
+	count = ARRAY_SIZE(r);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_buf_ranges(ctx->tdi, theirs, r, &count, &bar,
+						    &kind, &revoked), -EINVAL);
+	count = 0;
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_buf_ranges(ctx->tdi, mine, r, &count, &bar,
+						    &kind, &revoked), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, count, 1);
+	count = ARRAY_SIZE(r);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_buf_ranges(ctx->tdi, mine, r, &count, &bar,
+						    &kind, &revoked), 0);
+	KUNIT_EXPECT_EQ(test, bar, 2);
+	KUNIT_EXPECT_EQ(test, r[0].length, 0x10000);
+	KUNIT_EXPECT_FALSE(test, revoked);
+
+	/* Closing one device revokes only its own DMA-BUFs. */
+	tdi_dmabuf_tdi_close(other);
+	KUNIT_EXPECT_FALSE(test, k_revoked(test, ctx->tdi, mine));
+	k_put(mine);
+	k_put(theirs);
+	tdi_dmabuf_tdi_put(other);
+}
+
 /* Fake importers */
 
 struct k_importer {
@@ -545,6 +586,7 @@ static struct kunit_case tdi_state_cases[] = {
 	KUNIT_CASE(tdi_state_async_error),
 	KUNIT_CASE(tdi_state_reset_and_decode),
 	KUNIT_CASE(tdi_state_close_unbinds),
+	KUNIT_CASE(tdi_state_ranges_foreign),
 	KUNIT_CASE(tdi_state_revoke_reaches_importer),
 	KUNIT_CASE(tdi_state_private_only_to_secure),
 	{}

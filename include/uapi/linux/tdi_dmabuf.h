@@ -232,8 +232,9 @@ struct tdi_dmabuf_get_dmabuf {
  * (see include/linux/tdi_dmabuf.h).
  *
  * Errors:
- *  EINVAL   unknown flags, non-zero reserved fields, @bar > 5, unknown @kind,
- *           @open_flags other than O_ACCMODE (not O_WRONLY) and O_CLOEXEC
+ *  EINVAL   unknown flags, non-zero reserved fields, non-zero @size or
+ *           @nr_ranges on input, @bar > 5, unknown @kind, @open_flags other
+ *           than O_RDONLY/O_RDWR and O_CLOEXEC
  *  ENODEV   @bar is not an exportable memory BAR (I/O, empty, not page sized)
  *  ENOENT   the BAR has no fragment of @kind in the current layout
  *  EPERM    private DMA-BUF requested while the TDI is not in RUN

@@ -133,6 +133,18 @@ int main(void)
 	ok_errno(tdi_unbind(e.dev), ENOTCONN, "unbind twice: ENOTCONN");
 	fd = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_PRIVATE, NULL);
 	ok_errno(fd, EPERM, "private DMA-BUF after unbind: EPERM");
+
+	/* A report with shared ranges only: BAR0 has no private fragment. */
+	ok(fake("clear %s", e.bdf) == 0 && fake("range %s 0 0x0 4 0x4", e.bdf) == 0 &&
+	   fake("offset %s 0", e.bdf) == 0, "report with one shared range");
+	ok(tdi_bind(e.dev) == 0, "bind");
+	fd = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_PRIVATE, NULL);
+	ok_errno(fd, ENOENT, "private DMA-BUF of a BAR without private pages: ENOENT");
+	fd = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_SHARED, &g);
+	ok(fd >= 0 && g.size == 0x4000, "shared DMA-BUF is the 16 KiB range (%#llx)",
+	   (unsigned long long)g.size);
+	close(fd);
+	ok(tdi_unbind(e.dev) == 0, "unbind");
 	ok(fake("del %s", e.bdf) == 0, "fake provider forgets %s", e.bdf);
 out:
 	tdi_teardown(&e, 1);
