@@ -71,6 +71,13 @@ static const struct tdi_dmabuf_tdi_ops tdi_dmabuf_pci_tdi_ops = {
 	.mem_enabled = tdi_dmabuf_pci_mem_enabled,
 };
 
+/* Reject a malformed ioctl argument, saying which. */
+static int tdi_dmabuf_einval(struct tdi_dmabuf_tdi *tdi, const char *what)
+{
+	dev_info_ratelimited(tdi_dmabuf_tdi_dev(tdi), "%s: invalid argument\n", what);
+	return -EINVAL;
+}
+
 static int tdi_dmabuf_ioctl_bind(struct tdi_dmabuf_tdi *tdi, unsigned int cmd,
 				 void __user *uarg)
 {
@@ -79,7 +86,8 @@ static int tdi_dmabuf_ioctl_bind(struct tdi_dmabuf_tdi *tdi, unsigned int cmd,
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.flags || arg.reserved || arg.reserved2[0] || arg.reserved2[1])
-		return -EINVAL;
+		return tdi_dmabuf_einval(tdi, cmd == TDI_DMABUF_IOCTL_BIND ?
+					 "BIND flags/reserved" : "UNBIND flags/reserved");
 	if (cmd == TDI_DMABUF_IOCTL_BIND)
 		return tdi_dmabuf_tdi_bind(tdi);
 	return tdi_dmabuf_tdi_unbind(tdi);
@@ -93,7 +101,7 @@ static int tdi_dmabuf_ioctl_get_state(struct tdi_dmabuf_tdi *tdi,
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.flags || arg.reserved[0] || arg.reserved[1])
-		return -EINVAL;
+		return tdi_dmabuf_einval(tdi, "GET_STATE flags/reserved");
 	tdi_dmabuf_tdi_get_state(tdi, &arg);
 	return copy_to_user(uarg, &arg, sizeof(arg)) ? -EFAULT : 0;
 }
@@ -109,7 +117,7 @@ static int tdi_dmabuf_ioctl_get_layout(struct tdi_dmabuf_tdi *tdi,
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.flags || arg.reserved || arg.reserved2)
-		return -EINVAL;
+		return tdi_dmabuf_einval(tdi, "GET_LAYOUT flags/reserved");
 
 	count = min_t(u32, arg.count, TDI_DMABUF_MAX_RANGES);
 	ranges = kvcalloc(count ?: 1, sizeof(*ranges), GFP_KERNEL);
@@ -142,11 +150,11 @@ static int tdi_dmabuf_ioctl_get_dmabuf(struct tdi_dmabuf_tdi *tdi,
 		return -EFAULT;
 	if (arg.flags || arg.reserved || arg.reserved2[0] || arg.reserved2[1] ||
 	    arg.size || arg.nr_ranges)
-		return -EINVAL;
+		return tdi_dmabuf_einval(tdi, "GET_DMABUF flags/reserved/output fields");
 	if ((arg.open_flags & ~(O_ACCMODE | O_CLOEXEC)) ||
 	    (arg.open_flags & O_ACCMODE) == O_WRONLY ||
 	    (arg.open_flags & O_ACCMODE) == O_ACCMODE)
-		return -EINVAL;
+		return tdi_dmabuf_einval(tdi, "GET_DMABUF open_flags");
 
 	dmabuf = tdi_dmabuf_tdi_get_dmabuf(tdi, arg.bar, arg.kind,
 					   arg.open_flags & O_ACCMODE);
@@ -181,7 +189,7 @@ static int tdi_dmabuf_ioctl_get_ranges(struct tdi_dmabuf_tdi *tdi,
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
 	if (arg.flags || arg.reserved)
-		return -EINVAL;
+		return tdi_dmabuf_einval(tdi, "GET_RANGES flags/reserved");
 
 	dmabuf = dma_buf_get(arg.dmabuf_fd);
 	if (IS_ERR(dmabuf))

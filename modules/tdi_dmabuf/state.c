@@ -391,6 +391,8 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 		goto out_unlock;
 	}
 	if (tdi->nr_dmabufs) {
+		dev_info_ratelimited(tdi->dev, "BIND refused: %u DMA-BUF(s) still open\n",
+				     tdi->nr_dmabufs);
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -487,19 +489,25 @@ struct dma_buf *tdi_dmabuf_tdi_get_dmabuf(struct tdi_dmabuf_tdi *tdi, u32 bar,
 	struct dma_buf *dmabuf;
 
 	if (bar >= TDI_DMABUF_NR_BARS ||
-	    (kind != TDI_DMABUF_KIND_SHARED && kind != TDI_DMABUF_KIND_PRIVATE))
+	    (kind != TDI_DMABUF_KIND_SHARED && kind != TDI_DMABUF_KIND_PRIVATE)) {
+		dev_info_ratelimited(tdi->dev, "GET_DMABUF: no BAR %u or kind %u\n",
+				     bar, kind);
 		return ERR_PTR(-EINVAL);
+	}
 
 	mutex_lock(&tdi->lock);
-	if (tdi->closed)
+	if (tdi->closed) {
 		dmabuf = ERR_PTR(-ENODEV);
-	else if (kind == TDI_DMABUF_KIND_PRIVATE &&
-		 tdi->state != TDI_DMABUF_STATE_RUN)
+	} else if (kind == TDI_DMABUF_KIND_PRIVATE &&
+		   tdi->state != TDI_DMABUF_STATE_RUN) {
+		dev_info_ratelimited(tdi->dev, "GET_DMABUF: private DMA-BUF needs a TDI in run\n");
 		dmabuf = ERR_PTR(-EPERM);
-	else if (!tdi_dmabuf_mem_enabled(tdi))
+	} else if (!tdi_dmabuf_mem_enabled(tdi)) {
+		dev_info_ratelimited(tdi->dev, "GET_DMABUF: memory decode disabled\n");
 		dmabuf = ERR_PTR(-EIO);
-	else
+	} else {
 		dmabuf = tdi_dmabuf_export(tdi, bar, kind, open_flags);
+	}
 	mutex_unlock(&tdi->lock);
 	return dmabuf;
 }
