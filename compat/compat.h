@@ -13,7 +13,7 @@
 #include <linux/version.h>
 
 /* The single version check of the project; mirrored in dkms.conf. */
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0)
+#if KERNEL_VERSION(6, 1, 0) > LINUX_VERSION_CODE
 #error "cchost requires Linux 6.1 or newer"
 #endif
 
@@ -65,6 +65,7 @@ static inline vm_fault_t cchost_vmf_insert_pfn_pud(struct vm_fault *vmf,
 {
 	return vmf_insert_pfn_pud(vmf, pfn_to_pfn_t(pfn), write);
 }
+
 #define vmf_insert_pfn_pmd cchost_vmf_insert_pfn_pmd
 #define vmf_insert_pfn_pud cchost_vmf_insert_pfn_pud
 #endif
@@ -88,7 +89,7 @@ static vm_fault_t fn##_pe_size(struct vm_fault *vmf,			\
 
 #define cchost_huge_fault_op(fn) fn##_pe_size
 #else
-#define CCHOST_HUGE_FAULT_ORDER_WRAPPER(fn) static_assert(1)
+#define CCHOST_HUGE_FAULT_ORDER_WRAPPER(fn) struct fn##_pe_size
 #define cchost_huge_fault_op(fn) fn
 #endif
 

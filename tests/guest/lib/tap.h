@@ -38,10 +38,10 @@ static inline int ok(int cond, const char *fmt, ...)
 
 /* An expected failure: ret == -1 and errno == want. */
 #define ok_errno(ret, want, ...) do {					\
-	int __r = (ret), __e = errno;					\
-	if (!ok(__r == -1 && __e == (want), __VA_ARGS__))		\
+	int __r = (ret), __e = errno, __w = (want);			\
+	if (!ok(__r == -1 && __e == __w, __VA_ARGS__))			\
 		printf("#   got ret=%d errno=%d (%s), want errno=%d (%s)\n",\
-		       __r, __e, strerror(__e), (want), strerror(want));\
+		       __r, __e, strerror(__e), __w, strerror(__w));	\
 } while (0)
 
 static inline void diag(const char *fmt, ...)
