@@ -37,10 +37,14 @@ build=$CCHOST_CACHE/guest/demo-$kver/ko
 	{ cat "$CCHOST_CACHE/build-$kver.log"; die "module build failed"; }
 find "$build" -name '*.ko' -printf '  %P\n' | sort
 qemu_build_tools "$CCHOST_CACHE/tools" || die "cannot build modload"
+# The walk-throughs drive the in-guest test programs (e.g. /tests/tdi/flow -v).
+bindir=$CCHOST_CACHE/guest-bin/demo
+qemu_build_tests "$bindir" "$CCHOST_ROOT/tests/guest" > /dev/null ||
+	die "cannot build the in-guest test programs"
 
-step "Packing the guest initramfs (busybox, modload, vfio modules, our modules)"
+step "Packing the guest initramfs (busybox, modload, vfio modules, our modules, test programs)"
 initrd=$CCHOST_CACHE/guest/demo-$kver/initramfs.cpio.gz
-qemu_initramfs "$kver" "$build" "" "$initrd" "$CCHOST_ROOT/tests/guest/demo" ||
+qemu_initramfs "$kver" "$build" "$bindir" "$initrd" "$CCHOST_ROOT/tests/guest/demo" ||
 	die "cannot build the initramfs"
 echo "  $initrd ($(du -h "$initrd" | cut -f1))"
 
@@ -54,6 +58,7 @@ CCHOST_QEMU_ECHO=1 qemu_boot "$kver" "$initrd" "$logf" cchost.mode=demo |
 	/^@@cchost demo / { shown = 1; name = $3; sub(/\.sh$/, "", name); sub(/^[0-9]+-/, "", name)
 			    printf "\n--- %s ---\n", name; fflush(); next }
 	/^@@cchost done/ { shown = 0; next }
+	/^# cchost runner:/ { next }
 	/^@@cchost / { next }
 	shown { print "  " $0; fflush() }'
 qrc=${PIPESTATUS[0]}

@@ -49,6 +49,9 @@ static void log_fn(void *data, int priority, const char *file, int line,
 static void print_action(struct kmod_module *mod, bool install,
 			 const char *options)
 {
+	/* libkmod also reports dependencies that are already loaded. */
+	if (kmod_module_get_initstate(mod) == KMOD_MODULE_LIVE)
+		return;
 	if (install)
 		printf("modload: install command for %s\n",
 		       kmod_module_get_name(mod));
