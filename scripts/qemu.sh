@@ -112,10 +112,10 @@ qemu_initramfs() {
 	local kver=$1 kodir=$2 tests=$3 out=$4 demo=${5:-}
 	local root modroot mdir ko deps p
 
-	root=$(mktemp -d "$CCHOST_CACHE/initramfs.XXXXXX")
 	modroot=$(kernel_moddir "$kver")
-	mdir=$root/lib/modules/$kver
 	[ -d "$modroot/lib/modules/$kver" ] || { log "no modules for $kver under $modroot"; return 1; }
+	root=$(mktemp -d "$CCHOST_CACHE/initramfs.XXXXXX")
+	mdir=$root/lib/modules/$kver
 
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,lib64} "$mdir/extra"
 
@@ -126,7 +126,8 @@ qemu_initramfs() {
 	done
 
 	# modload and the shared libraries it needs
-	_qemu_copy_dynamic "$root" "$CCHOST_CACHE/tools/modload" /sbin/modload || return 1
+	_qemu_copy_dynamic "$root" "$CCHOST_CACHE/tools/modload" /sbin/modload ||
+		{ rm -rf "$root"; return 1; }
 
 	# our modules (and test helper modules) under extra/
 	while IFS= read -r -d '' ko; do
@@ -144,7 +145,7 @@ qemu_initramfs() {
 	for p in modules.order modules.builtin modules.builtin.modinfo; do
 		[ -e "$modroot/lib/modules/$kver/$p" ] && cp "$modroot/lib/modules/$kver/$p" "$mdir/"
 	done
-	depmod -b "$root" "$kver" || return 1
+	depmod -b "$root" "$kver" || { rm -rf "$root"; return 1; }
 
 	# tests, demo scripts, runner
 	mkdir -p "$root/tests"
