@@ -45,10 +45,12 @@ int main(void)
 	__u16 cmd;
 	__u32 v;
 	void *p;
+	int ret;
 
 	if (tdi_setup(&e, 0))
 		goto out;
-	ok(ioctl(e.dev, VFIO_DEVICE_GET_INFO, &di) == 0 && (di.flags & VFIO_DEVICE_FLAGS_PCI) &&
+	ret = ioctl(e.dev, VFIO_DEVICE_GET_INFO, &di);
+	ok(ret == 0 && (di.flags & VFIO_DEVICE_FLAGS_PCI) &&
 	   di.num_regions >= VFIO_PCI_NUM_REGIONS, "device info: PCI, %u regions", di.num_regions);
 	ok(ioctl(e.dev, VFIO_DEVICE_GET_REGION_INFO, &ri) == 0 && ri.size == EDU_BAR0_SIZE &&
 	   (ri.flags & VFIO_REGION_INFO_FLAG_MMAP), "BAR0 region: 1 MiB, mmap-able");
