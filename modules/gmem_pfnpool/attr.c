@@ -153,11 +153,6 @@ EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_attrs_all);
  */
 unsigned long gmem_pfnpool_attrs_count(struct gmem_pfnpool_attrs *attrs)
 {
-	unsigned long index = 0, n = 0;
-	void *entry;
-
-	mt_for_each(&attrs->mt, entry, index, ULONG_MAX)
-		n++;
-	return n;
+	return gmem_pfnpool_mt_count(&attrs->mt);
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_attrs_count);

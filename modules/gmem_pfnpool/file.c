@@ -220,12 +220,7 @@ EXPORT_SYMBOL_IF_KUNIT(__gmem_pfnpool_extent_free);
  */
 unsigned long gmem_pfnpool_extent_count(struct gmem_pfnpool_file *gf)
 {
-	unsigned long index = 0, n = 0;
-	void *entry;
-
-	mt_for_each(&gf->extents, entry, index, ULONG_MAX)
-		n++;
-	return n;
+	return gmem_pfnpool_mt_count(&gf->extents);
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_extent_count);
 

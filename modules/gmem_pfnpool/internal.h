@@ -105,6 +105,17 @@ bool gmem_pfnpool_attrs_all(struct gmem_pfnpool_attrs *attrs, pgoff_t start,
 			    pgoff_t end, u32 attr);
 unsigned long gmem_pfnpool_attrs_count(struct gmem_pfnpool_attrs *attrs);
 
+/* Number of entries (maximal ranges) stored in a maple tree. */
+static inline unsigned long gmem_pfnpool_mt_count(struct maple_tree *mt)
+{
+	unsigned long index = 0, n = 0;
+	void *entry;
+
+	mt_for_each(mt, entry, index, ULONG_MAX)
+		n++;
+	return n;
+}
+
 /* ---- file core (invalidate.c) ---- */
 
 /**
