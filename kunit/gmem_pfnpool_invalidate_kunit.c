@@ -385,17 +385,13 @@ static int conv_thread_fn(void *data)
 	return 0;
 }
 
-static void inv_overlapping_serialised(struct kunit *test)
+/* Run two conversions at once behind a slow user; both must succeed. */
+static void run_two_conversions(struct kunit *test, struct conv_thread t[2])
 {
-	struct inv_ctx *ctx = test->priv;
-	struct conv_thread t[2] = {
-		{ .ctx = ctx, .start = 0, .end = 64 },
-		{ .ctx = ctx, .start = 32, .end = 96 },
-	};
 	struct task_struct *task;
 	int i;
 
-	ctx->users[0].slow = true;
+	t[0].ctx->users[0].slow = true;
 	for (i = 0; i < 2; i++) {
 		init_completion(&t[i].done);
 		task = kthread_run(conv_thread_fn, &t[i], "gmem_conv%d", i);
@@ -405,6 +401,17 @@ static void inv_overlapping_serialised(struct kunit *test)
 		wait_for_completion(&t[i].done);
 	KUNIT_EXPECT_EQ(test, t[0].ret, 0);
 	KUNIT_EXPECT_EQ(test, t[1].ret, 0);
+}
+
+static void inv_overlapping_serialised(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct conv_thread t[2] = {
+		{ .ctx = ctx, .start = 0, .end = 64 },
+		{ .ctx = ctx, .start = 32, .end = 96 },
+	};
+
+	run_two_conversions(test, t);
 	/* Never two overlapping conversions in prepare at once. */
 	KUNIT_EXPECT_EQ(test, atomic_read(&ctx->max_active), 1);
 	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 0, 96,
@@ -418,19 +425,8 @@ static void inv_disjoint_parallel(struct kunit *test)
 		{ .ctx = ctx, .start = 0, .end = 64 },
 		{ .ctx = ctx, .start = 512, .end = 576 },
 	};
-	struct task_struct *task;
-	int i;
 
-	ctx->users[0].slow = true;
-	for (i = 0; i < 2; i++) {
-		init_completion(&t[i].done);
-		task = kthread_run(conv_thread_fn, &t[i], "gmem_conv%d", i);
-		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
-	}
-	for (i = 0; i < 2; i++)
-		wait_for_completion(&t[i].done);
-	KUNIT_EXPECT_EQ(test, t[0].ret, 0);
-	KUNIT_EXPECT_EQ(test, t[1].ret, 0);
+	run_two_conversions(test, t);
 	kunit_info(test, "disjoint conversions in prepare at once: %d\n",
 		   atomic_read(&ctx->max_active));
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_attrs_count(&ctx->gf.attrs), 4);

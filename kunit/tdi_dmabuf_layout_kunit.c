@@ -77,10 +77,10 @@ static void lay_case_desc(const struct lay_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(lay, lay_cases, lay_case_desc);
 
-static void tdi_layout_table(struct kunit *test)
+/* The layout of the parsed report that a table case describes. */
+static struct tdi_dmabuf_layout *lay_case_layout(struct kunit *test,
+						 const struct lay_case *c)
 {
-	const struct lay_case *c = test->param_value;
-	struct tdi_dmabuf_layout *layout;
 	struct tdi_dmabuf_report *r;
 	unsigned int i;
 
@@ -93,7 +93,16 @@ static void tdi_layout_table(struct kunit *test)
 		r->ranges[i].len = c->in[i].len;
 		r->ranges[i].attrs = c->in[i].attrs;
 	}
-	layout = tdi_dmabuf_layout_from_report(r);
+	return tdi_dmabuf_layout_from_report(r);
+}
+
+static void tdi_layout_table(struct kunit *test)
+{
+	const struct lay_case *c = test->param_value;
+	struct tdi_dmabuf_layout *layout;
+	unsigned int i;
+
+	layout = lay_case_layout(test, c);
 	KUNIT_ASSERT_NOT_NULL(test, layout);
 	KUNIT_EXPECT_EQ(test, layout->nr, c->nr_out);
 	for (i = 0; i < min(layout->nr, c->nr_out); i++) {
@@ -110,20 +119,10 @@ static void tdi_layout_holes_are_neither(struct kunit *test)
 {
 	const struct lay_case *c = &lay_cases[8];	/* interleaved */
 	struct tdi_dmabuf_layout *layout;
-	struct tdi_dmabuf_report *r;
 	u64 page, covered = 0;
 	unsigned int i;
 
-	r = kunit_kzalloc(test, struct_size(r, ranges, c->nr), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->nr_ranges = c->nr;
-	for (i = 0; i < c->nr; i++) {
-		r->ranges[i].bar = c->in[i].bar;
-		r->ranges[i].offset = c->in[i].offset;
-		r->ranges[i].len = c->in[i].len;
-		r->ranges[i].attrs = c->in[i].attrs;
-	}
-	layout = tdi_dmabuf_layout_from_report(r);
+	layout = lay_case_layout(test, c);
 	KUNIT_ASSERT_NOT_NULL(test, layout);
 	/* BAR2 pages 0-3 are in no range: no fragment may cover them. */
 	for (page = 0; page < 4; page++)
