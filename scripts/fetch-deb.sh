@@ -106,6 +106,11 @@ esac
 [ $# -ge 1 ] || usage
 suite=$1
 shift
+# One process at a time per suite: concurrent "apt-get update" runs on the
+# same private lists directory fail (parallel builds and guests call this).
+mkdir -p "$(apt_dir "$suite")"
+exec 8>"$(apt_dir "$suite").lock"
+flock 8
 apt_ensure "$suite"
 apt_opts "$suite"
 
