@@ -68,6 +68,9 @@ default_tree() {
 	deb=$("$CCHOST_ROOT/scripts/fetch-deb.sh" -q trixie "$pkg")
 	ver=$(dpkg-deb -f "$deb" Version)
 	tree=$KDIR/src/$pkg-$ver
+	# One unpacker at a time (kunit, the debug kernel and the guests share it).
+	exec 6>"$KDIR/src/.lock"
+	flock 6
 	if [ ! -e "$tree/.cchost-unpacked" ]; then
 		log "unpacking $(basename "$deb") into $tree (once)"
 		tmp=$tree.tmp
@@ -89,6 +92,8 @@ tarball_tree() {
 	name=$(basename "$tar")
 	name=${name%.tar*}
 	tree=$KDIR/src/$name-$(stat -c %Y "$tar")
+	exec 6>"$KDIR/src/.lock"
+	flock 6
 	if [ ! -e "$tree/.cchost-unpacked" ]; then
 		log "unpacking $tar into $tree (once)"
 		tmp=$tree.tmp
