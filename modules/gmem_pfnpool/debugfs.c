@@ -5,6 +5,9 @@
  *          aligned blocks per size, fragmentation, metadata bytes
  *   files  one line per open gmem file: size, allocated, extents,
  *          attribute ranges, counters
+ *   extents one line per extent of every open file: "INO FIRST LAST PFN"
+ *          (page indexes and the PFN of FIRST, in hex), so that a test can
+ *          check that no PFN backs two files and every PFN is in the pool
  *
  * Locking: gmem_pfnpool_files_lock protects the file list (the files
  * themselves stay alive while on it: release takes them off first);
@@ -94,6 +97,33 @@ static int gmem_pfnpool_files_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(gmem_pfnpool_files);
 
+static int gmem_pfnpool_extents_show(struct seq_file *m, void *v)
+{
+	struct gmem_pfnpool_file *gf;
+	void *entry;
+
+	mutex_lock(&gmem_pfnpool_files_lock);
+	list_for_each_entry(gf, &gmem_pfnpool_files, node) {
+		MA_STATE(mas, &gf->extents, 0, 0);
+		u64 ino = gf->file ? (u64)file_inode(gf->file)->i_ino : 0;
+
+		/* gf->lock keeps writers out, RCU keeps the nodes alive. */
+		mutex_lock(&gf->lock);
+		rcu_read_lock();
+		mas_for_each(&mas, entry, ULONG_MAX) {
+			if (!xa_is_value(entry))
+				continue;
+			seq_printf(m, "%llu %#lx %#lx %#lx\n", ino, mas.index,
+				   mas.last, xa_to_value(entry));
+		}
+		rcu_read_unlock();
+		mutex_unlock(&gf->lock);
+	}
+	mutex_unlock(&gmem_pfnpool_files_lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(gmem_pfnpool_extents);
+
 /**
  * gmem_pfnpool_debugfs_init() - create /sys/kernel/debug/gmem_pfnpool
  */
@@ -104,6 +134,8 @@ void gmem_pfnpool_debugfs_init(void)
 			    &gmem_pfnpool_pool_fops);
 	debugfs_create_file("files", 0400, gmem_pfnpool_debugfs_dir, NULL,
 			    &gmem_pfnpool_files_fops);
+	debugfs_create_file("extents", 0400, gmem_pfnpool_debugfs_dir, NULL,
+			    &gmem_pfnpool_extents_fops);
 }
 
 /**
