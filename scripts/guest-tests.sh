@@ -9,7 +9,8 @@
 #   scripts/guest-tests.sh [--kernel KVER] [--suite PAT[,PAT]] [--moddir DIR]
 #                          [--tests DIR] [--name LABEL] [--append ARGS]
 #
-#   --kernel KVER  only this kernel (default: every kernel of kernel_guest_list)
+#   --kernel KVER  only this kernel (default: every kernel of kernel_guest_list;
+#                  "debug" is the debug kernel of scripts/debug-kernel.sh)
 #   --suite PAT    run only matching suites or suite/test names (shell patterns)
 #   --moddir DIR   use the prebuilt .ko files under DIR instead of building
 #   --tests DIR    take the suites from DIR instead of tests/guest (repeatable)
@@ -45,6 +46,8 @@ while [ $# -gt 0 ]; do
 	esac
 done
 [ ${#tests[@]} -gt 0 ] || tests=("$CCHOST_ROOT/tests/guest")
+# "debug" names the debug guest kernel, whatever its version.
+[ "$kernels" = debug ] && kernels=$(kernel_debug_release)
 if [ -z "$kernels" ]; then
 	kernels=$(kernel_guest_list)
 	# The matrix promises the 6.1 host kernel and one 7.x kernel in QEMU.

@@ -11,6 +11,7 @@
 #                               of the tree under OUTDIR; all .ko end up under OUTDIR
 #   kernel_image KVER           path of the bootable bzImage/vmlinuz for KVER
 #   kernel_moddir KVER          directory holding lib/modules/KVER of that kernel
+#   kernel_debug_release        release of the debug guest kernel (scripts/debug-kernel.sh)
 #
 # The matrix:
 #   6.1   Debian bookworm, the host's own headers (linux-headers-amd64), host gcc-12
@@ -21,9 +22,11 @@
 # never pinned; a rerun after the archive moved picks up the new versions and
 # scripts/chroot.sh updates the chroot.
 #
-# kernel_guest_list: the host 6.1 kernel and one 7.x kernel, the newest one
+# kernel_guest_list: the host 6.1 kernel, one 7.x kernel, the newest one
 # whose image boots to /init under QEMU TCG (probed once per version, result
-# cached in $CCHOST_CACHE/kernels/<kver>/boot-ok|boot-failed).
+# cached in $CCHOST_CACHE/kernels/<kver>/boot-ok|boot-failed), and the debug
+# kernel built from Debian's 6.12 source with KASAN, lockdep, kmemleak and
+# fault injection (<version>-cchost-debug; CCHOST_DEBUG_KERNEL=0 leaves it out).
 #
 # Guest images of 7.x kernels are extracted (dpkg-deb -x, never installed)
 # into $CCHOST_CACHE/kernels/<kver>/root, with depmod run there, so that
@@ -84,6 +87,7 @@ _kernels_matrix() {
 
 _kernel_suite() {
 	local s
+	case $1 in *-cchost-debug) echo debug; return ;; esac
 	s=$(_kernels_matrix | awk -v k="$1" '$1 == k {print $2}')
 	[ -n "$s" ] || die "kernel $1 is not in the matrix ($(kernel_list | tr '\n' ' '))"
 	echo "$s"
@@ -99,6 +103,7 @@ _kernel_dir() { echo "$CCHOST_CACHE/kernels/$1"; }
 kernel_image() {
 	case $(_kernel_suite "$1") in
 	host) echo "/boot/vmlinuz-$1" ;;
+	debug) "$CCHOST_ROOT/scripts/debug-kernel.sh" image ;;
 	*) echo "$(_kernel_dir "$1")/root/boot/vmlinuz-$1" ;;
 	esac
 }
@@ -106,6 +111,7 @@ kernel_image() {
 kernel_moddir() {
 	case $(_kernel_suite "$1") in
 	host) echo "/" ;;
+	debug) "$CCHOST_ROOT/scripts/debug-kernel.sh" moddir ;;
 	*) echo "$(_kernel_dir "$1")/root" ;;
 	esac
 }
@@ -208,20 +214,29 @@ __kernel_boots() {
 }
 
 kernel_guest_list() {
-	local k
+	local k found=0
 	kernel_list | head -n1
 	for k in $(_kernels_matrix | awk '$2 == "trixie-backports" {print $1}' | sort -V -r); do
 		if _kernel_boots "$k" >&2; then
 			echo "$k"
-			return 0
+			found=1
+			break
 		fi
 	done
-	log "warning: no 7.x kernel boots under QEMU TCG"
+	[ $found = 1 ] || log "warning: no 7.x kernel boots under QEMU TCG"
+	[ "${CCHOST_DEBUG_KERNEL:-1}" = 0 ] || kernel_debug_release
 }
+
+# The debug guest kernel (scripts/debug-kernel.sh), built from source.
+kernel_debug_release() { "$CCHOST_ROOT/scripts/debug-kernel.sh" release; }
 
 kernel_prepare() {
 	local kver=$1 suite root
 	suite=$(_kernel_suite "$kver")
+	if [ "$suite" = debug ]; then
+		"$CCHOST_ROOT/scripts/debug-kernel.sh" ensure > /dev/null
+		return
+	fi
 	if [ "$suite" = host ]; then
 		[ -d "/lib/modules/$kver/build" ] || die "no headers for $kver (run scripts/deps.sh)"
 		[ -e "/boot/vmlinuz-$kver" ] || die "no /boot/vmlinuz-$kver (run scripts/deps.sh)"
@@ -270,6 +285,8 @@ kernel_build() {
 	_kernel_copy_tree "$out"
 	if [ "$suite" = host ]; then
 		make -C "/lib/modules/$kver/build" M="$out" "$@" modules
+	elif [ "$suite" = debug ]; then
+		make -C "$("$CCHOST_ROOT/scripts/debug-kernel.sh" dir)" M="$out" "$@" modules
 	else
 		"$CCHOST_ROOT/scripts/chroot.sh" run --bind "$out:/work" -- \
 			make -C "$(_kernel_kdir "$kver")" M=/work "$@" modules

@@ -5,15 +5,21 @@
 # do fail it. Results go to $CCHOST_RESULTS as "harness self-test: ..." lines;
 # the deliberate failures themselves are recorded in a scratch file only.
 #
-#   tests/harness/selftest.sh [--no-guest] [--no-kunit] [--kernel KVER]
+#   tests/harness/selftest.sh [--no-guest] [--no-kunit] [--no-debug] [--kernel KVER]
 #
 # 1. offline: the console scanner and the TAP collector on canned logs;
 # 2. one guest boot (6.1) of tests/harness/guest/ with the cchost_splat module
 #    (tests/harness/splat/, WARNs on load): a failing test point, a non-zero
 #    exit, a hung test and a kernel warning must each be reported as a FAIL,
 #    while the passing test points still count as passed;
-# 3. KUnit: a deliberately failing case (cchost_harness_kunit.fail=1) must
-#    make scripts/kunit.sh fail (it runs with --expect-fail).
+# 2b. one boot of the debug kernel with tests/harness/instruments-guest/ and the
+#    cchost_instruments module (tests/harness/instruments/): a KASAN
+#    use-after-free, a lockdep inversion and a leak must each be reported and
+#    fail the run (CCHOST_DEBUG_KERNEL=0 or --no-debug skips it);
+# 3. KUnit: a deliberately failing case (cchost_harness_kunit.fail=1) and a
+#    case that WARNs but passes as far as KUnit knows
+#    (cchost_harness_kunit.warn=1) must each make scripts/kunit.sh fail that
+#    case (it runs with --expect-fail).
 
 set -u
 # shellcheck source=../../scripts/lib.sh
@@ -25,11 +31,13 @@ set -u
 
 guest=1
 kunit=1
+debug=${CCHOST_DEBUG_KERNEL:-1}
 kver=
 while [ $# -gt 0 ]; do
 	case $1 in
 	--no-guest) guest=0; shift ;;
 	--no-kunit) kunit=0; shift ;;
+	--no-debug) debug=0; shift ;;
 	--kernel) kver=$2; shift 2 ;;
 	*) die "unknown argument: $1" ;;
 	esac
@@ -143,24 +151,81 @@ if [ $guest = 1 ]; then
 	fi
 fi
 
-# --- 3. KUnit: a deliberately failing case must fail the run -------------------
+# --- 2b. the debug kernel: KASAN, lockdep and kmemleak reports fail a run -----
+
+# segment LOG TEST: the console lines of one test (begin to end marker).
+segment() {
+	awk -v t="$2" '$0 == "@@cchost begin " t { on = 1 } on { print } on && index($0, "@@cchost end " t " ") == 1 { exit }' "$1"
+}
+
+if [ $guest = 1 ] && [ $debug = 1 ]; then
+	dkver=$(kernel_debug_release)
+	inst=$scratch/instruments
+	cp -r "$CCHOST_ROOT/tests/harness/instruments" "$inst"
+	if ! "$CCHOST_ROOT/scripts/debug-kernel.sh" ensure > "$scratch/inst-build.log" 2>&1 ||
+	   ! make -s -C "$("$CCHOST_ROOT/scripts/debug-kernel.sh" dir)" M="$inst" modules \
+		>> "$scratch/inst-build.log" 2>&1; then
+		cat "$scratch/inst-build.log"
+		CCHOST_RESULTS=$results result_fail "harness self-test: build tests/harness/instruments for $dkver"
+		rc=1
+	else
+		ires=$scratch/inst.res
+		CCHOST_RESULTS=$ires "$CCHOST_ROOT/scripts/guest-tests.sh" --kernel "$dkver" \
+			--name harness-debug --tests "$CCHOST_ROOT/tests/harness/instruments-guest" \
+			--moddir "$inst" > "$scratch/inst.out" 2>&1
+		irc=$?
+		rc_before=$rc
+		logf=$CCHOST_CACHE/logs/guest-harness-debug.log
+		g="guest harness-debug harness"
+		segment "$logf" harness/10-kasan > "$scratch/kasan.seg"
+		segment "$logf" harness/20-lockdep > "$scratch/lockdep.seg"
+		expect "debug kernel: run with an instrument report exits non-zero" [ $irc -ne 0 ]
+		expect "debug kernel: KASAN use-after-free reported and fails the run" \
+			eval 'grep -qx "PASS $g/10-kasan: harness: cchost_instruments trigger=kasan loaded" "$ires" &&
+			      grep -q "BUG: KASAN: slab-use-after-free in cchost_instruments" "$scratch/kasan.seg" &&
+			      ! qemu_scan_log "$scratch/kasan.seg" > /dev/null'
+		expect "debug kernel: lockdep inversion reported and fails the run" \
+			eval 'grep -qx "PASS $g/20-lockdep: harness: cchost_instruments trigger=lockdep loaded" "$ires" &&
+			      grep -q "possible circular locking dependency" "$scratch/lockdep.seg" &&
+			      ! qemu_scan_log "$scratch/lockdep.seg" > /dev/null'
+		expect "debug kernel: kmemleak leak reported and fails the run" \
+			eval 'grep -qx "PASS $g/30-leak: harness: cchost_instruments trigger=leak loaded" "$ires" &&
+			      grep -q "^FAIL guest harness-debug kmemleak: " "$ires" &&
+			      sed -n "/^@@cchost kmemleak /,\$p" "$logf" | grep -q "cchost_instruments_init"'
+		expect "debug kernel: the console scan fails the boot" \
+			grep -qx "FAIL guest harness-debug: console free of kernel warnings" "$ires"
+		[ $rc = "$rc_before" ] || sed 's/^/    /' "$scratch/inst.out"
+	fi
+fi
+
+# --- 3. KUnit: a failing case and a warning case must each fail ----------------
+
+# kunit_expect_fail PARAM CASE DESCRIPTION: run the harness suite with
+# cchost_harness_kunit.PARAM=1; exactly CASE must be reported failed.
+kunit_expect_fail() {
+	local param=$1 case=$2 what=$3 out=$scratch/kunit-$1.out res=$scratch/kunit-$1.res krc
+
+	CCHOST_RESULTS=$res "$CCHOST_ROOT/scripts/kunit.sh" \
+		--suite 'cchost_harness*' --arch uml \
+		--kernel-args "cchost_harness_kunit.$param=1" --expect-fail > "$out" 2>&1
+	krc=$?
+	# --expect-fail exits 0 and records one PASS once a case was
+	# reported failed; it lists those cases as "failed as expected".
+	if [ $krc -eq 0 ] && grep -q '^PASS ' "$res" && ! grep -q '^FAIL ' "$res" &&
+	   grep -q "failed as expected: FAIL cchost_harness\.$case\$" "$out" &&
+	   [ "$(grep -c 'failed as expected: ' "$out")" = 1 ]; then
+		CCHOST_RESULTS=$results result_pass "harness self-test: $what"
+	else
+		tail -n 40 "$out" | sed 's/^/    /'
+		CCHOST_RESULTS=$results result_fail "harness self-test: $what"
+		rc=1
+	fi
+}
 
 if [ $kunit = 1 ]; then
 	if [ -x "$CCHOST_ROOT/scripts/kunit.sh" ]; then
-		CCHOST_RESULTS=$scratch/kunit.res "$CCHOST_ROOT/scripts/kunit.sh" \
-			--suite 'cchost_harness*' --arch uml \
-			--kernel-args cchost_harness_kunit.fail=1 --expect-fail > "$scratch/kunit.out" 2>&1
-		krc=$?
-		# --expect-fail exits 0 and records one PASS once kunit.py
-		# reported the deliberately failing case as failed.
-		if [ $krc -eq 0 ] && grep -q '^PASS ' "$scratch/kunit.res" &&
-		   ! grep -q '^FAIL ' "$scratch/kunit.res"; then
-			CCHOST_RESULTS=$results result_pass "harness self-test: failing KUnit case detected"
-		else
-			tail -n 40 "$scratch/kunit.out" | sed 's/^/    /'
-			CCHOST_RESULTS=$results result_fail "harness self-test: failing KUnit case detected"
-			rc=1
-		fi
+		kunit_expect_fail fail deliberate_failure "failing KUnit case detected"
+		kunit_expect_fail warn deliberate_warning "kernel WARNING fails the KUnit case it is printed in"
 	else
 		CCHOST_RESULTS=$results result_fail "harness self-test: failing KUnit case detected (scripts/kunit.sh missing)"
 		rc=1
