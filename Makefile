@@ -57,4 +57,7 @@ kunit: deps
 bench: deps
 	scripts/bench.sh
 
-.PHONY: all modules module-debug clean install dkms-install dkms-remove style sparse deps demo check kunit bench
+stress: deps
+	scripts/stress.sh $(if $(KERNEL),--kernel $(KERNEL)) $(if $(SEED),--seed $(SEED)) $(if $(DURATION),--duration $(DURATION))
+
+.PHONY: all modules module-debug clean install dkms-install dkms-remove style sparse deps demo check kunit bench stress
