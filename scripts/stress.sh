@@ -55,7 +55,13 @@ esac
 export CCHOST_TEST_TIMEOUT=$((duration * 2 + 180))
 export CCHOST_QEMU_TIMEOUT=$((CCHOST_TEST_TIMEOUT + 300))
 
-# vgem for a kernel whose modules we can see: build our modules as
+# "debug" names the debug guest kernel (scripts/debug-kernel.sh).
+if [ "$kernel" = debug ] && declare -F kernel_debug_release > /dev/null; then
+	kernel=$(kernel_debug_release) || die "no debug kernel release"
+fi
+kernel_prepare "$kernel" || die "cannot prepare kernel $kernel"
+
+# vgem, when the kernel has it as a module: build our modules as
 # guest-tests.sh does (same build directory and lock) and add vgem.ko.
 moddir=()
 root=$(kernel_moddir "$kernel" 2>/dev/null) || root=
@@ -64,8 +70,7 @@ vgem=
 	vgem=$(find "$root/lib/modules/$kernel" -name 'vgem.ko*' 2>/dev/null | head -n1)
 if [ -n "$vgem" ]; then
 	kodir=$CCHOST_CACHE/stress/$kernel/ko
-	if kernel_prepare "$kernel" &&
-	   (flock 9 && kernel_build "$kernel" "$CCHOST_CACHE/build/$kernel" &&
+	if (flock 9 && kernel_build "$kernel" "$CCHOST_CACHE/build/$kernel" &&
 	    rm -rf "$kodir" && mkdir -p "$kodir" &&
 	    find "$CCHOST_CACHE/build/$kernel" -name '*.ko' -exec cp -t "$kodir" {} +) \
 		9> "$CCHOST_CACHE/build-$kernel.lock" > "$CCHOST_CACHE/build-$kernel.log" 2>&1; then
@@ -73,10 +78,10 @@ if [ -n "$vgem" ]; then
 		moddir=(--moddir "$kodir")
 	else
 		cat "$CCHOST_CACHE/build-$kernel.log" >&2
-		log "stress: could not prepare the modules with vgem; running without it"
+		log "stress: could not build the modules; guest-tests.sh will try"
 	fi
 else
-	log "stress: no vgem module for $kernel; the DMA-BUF import op is skipped"
+	log "stress: no vgem module for $kernel (built in or absent); the guest says which"
 fi
 
 log "stress: kernel $kernel, seed $seed, $duration s, $threads threads" \

@@ -54,6 +54,7 @@
 #define NTDIBUFS	4
 #define MAX_THREADS	16
 #define MAX_REPORTS	20
+#define MAX_ERRNO	140
 #define HANG_MS		30000
 #define FILE_MAX	(64 * MIB)
 #define PAGE		4096ULL
@@ -170,6 +171,7 @@ struct op {
 	unsigned int weight;
 	op_fn fn;
 	atomic_ulong calls, errors;
+	atomic_ulong errnos[MAX_ERRNO];	/* failures per errno */
 };
 
 struct worker {
@@ -194,6 +196,7 @@ static int expect(struct worker *w, int ret, int err, const int *allowed)
 	if (ret >= 0)
 		return ret;
 	atomic_fetch_add(&o->errors, 1);
+	atomic_fetch_add(&o->errnos[err > 0 && err < MAX_ERRNO ? err : 0], 1);
 	for (a = allowed; a && *a; a++)
 		if (*a == err)
 			return ret;
@@ -1545,7 +1548,8 @@ static void op_tdi_invalid(struct worker *w)
 	struct tdi_dmabuf_get_dmabuf g = { .open_flags = O_RDWR };
 	struct tdi_dmabuf_bind bd = { 0 };
 	struct tdi_dmabuf_get_layout lay = { 0 };
-	int k = below(&w->r, 7), ret;
+	struct tdi_dmabuf_range r[2];
+	int k = below(&w->r, 9), ret;
 
 	switch (k) {
 	case 0: g.bar = 6; break;
@@ -1563,10 +1567,31 @@ static void op_tdi_invalid(struct worker *w)
 		ret = ioctl(tdi.dev, below(&w->r, 2) ? TDI_DMABUF_IOCTL_BIND :
 			    TDI_DMABUF_IOCTL_UNBIND, &bd);
 		expect_exact(w, ret, errno, EINVAL, "BIND/UNBIND reserved");
-	} else {
+	} else if (k == 6) {
 		lay.reserved2 = 1;
 		ret = ioctl(tdi.dev, TDI_DMABUF_IOCTL_GET_LAYOUT, &lay);
 		expect_exact(w, ret, errno, EINVAL, "GET_LAYOUT reserved");
+	} else if (k == 7) {
+		/* An fd that is no DMA-BUF at all. */
+		ret = tdi_ranges(tdi.dev, gdev, r, 2, NULL);
+		expect_exact(w, ret, errno, EBADF, "GET_RANGES of a non-DMA-BUF fd");
+	} else {
+		/* A DMA-BUF of another exporter (a gmem export). */
+		struct slot *s = slot_get(w, 0);
+		int i;
+
+		if (!s)
+			return;
+		pthread_mutex_lock(&s->mu);
+		for (i = 0; i < NBUFS; i++)
+			if (s->bufs[i] >= 0) {
+				ret = tdi_ranges(tdi.dev, s->bufs[i], r, 2, NULL);
+				expect_exact(w, ret, errno, EINVAL,
+					     "GET_RANGES of a gmem DMA-BUF");
+				break;
+			}
+		pthread_mutex_unlock(&s->mu);
+		pthread_rwlock_unlock(&s->lk);
 	}
 }
 
@@ -2009,10 +2034,24 @@ int main(void)
 		total += atomic_load(&ops[i].calls);
 	diag("%lu operations in %.1f s: %.0f ops/s over %u threads", total,
 	     elapsed / 1000.0, total * 1000.0 / (elapsed ? elapsed : 1), nthreads);
-	for (i = 0; i < nops; i++)
-		diag("op %-15s %7lu calls %7lu errors %8.1f/s", ops[i].name,
-		     atomic_load(&ops[i].calls), atomic_load(&ops[i].errors),
-		     atomic_load(&ops[i].calls) * 1000.0 / (elapsed ? elapsed : 1));
+	for (i = 0; i < nops; i++) {
+		char errs[256] = "";
+		size_t len = 0;
+		int e;
+
+		for (e = 0; e < MAX_ERRNO; e++) {
+			unsigned long n = atomic_load(&ops[i].errnos[e]);
+			const char *name = e ? strerrorname_np(e) : NULL;
+
+			if (n && len < sizeof(errs) - 32)
+				len += snprintf(errs + len, sizeof(errs) - len, " %s:%lu",
+						name ? name : "?", n);
+		}
+		diag("op %-15s %7lu calls %8.1f/s %7lu failed%s", ops[i].name,
+		     atomic_load(&ops[i].calls),
+		     atomic_load(&ops[i].calls) * 1000.0 / (elapsed ? elapsed : 1),
+		     atomic_load(&ops[i].errors), errs);
+	}
 	diag("pages written %lu, pages read and checked %lu, pool checks %u",
 	     atomic_load(&pages_written), atomic_load(&pages_checked), checks);
 
