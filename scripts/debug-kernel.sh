@@ -3,7 +3,8 @@
 #
 # The debug guest kernel: Debian's linux-source (the tree KUnit uses, trixie's
 # 6.12) built with KASAN, lockdep, kmemleak, DEBUG_OBJECTS, UBSAN and fault
-# injection, from a small config: x86_64_defconfig + kvm_guest.config +
+# injection, from a small config: allnoconfig + kvm_guest.config +
+# tests/kernel/base.config (what a q35 test guest needs) +
 # tests/kernel/trim.config + tests/kernel/debug.config. Built once with ccache
 # and rebuilt only when the tree, the fragments or the compiler change.
 #
@@ -22,7 +23,8 @@ set -euo pipefail
 
 D=$CCHOST_CACHE/debug-kernel
 B=$D/build
-FRAGS=("$CCHOST_ROOT/tests/kernel/trim.config" "$CCHOST_ROOT/tests/kernel/debug.config")
+FRAGS=("$CCHOST_ROOT/tests/kernel/base.config" "$CCHOST_ROOT/tests/kernel/trim.config"
+       "$CCHOST_ROOT/tests/kernel/debug.config")
 
 usage() { sed -n '4,18p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
@@ -52,7 +54,8 @@ built() {
 # Symbols set in debug.config that the final .config lacks.
 missing_symbols() {
 	local line sym
-	grep -E '^CONFIG_[A-Z0-9_]+=[ym]$' "$CCHOST_ROOT/tests/kernel/debug.config" |
+	cat "$CCHOST_ROOT/tests/kernel/base.config" "$CCHOST_ROOT/tests/kernel/debug.config" |
+		grep -E '^CONFIG_[A-Z0-9_]+=[ym]$' |
 		while read -r line; do
 			sym=${line%%=*}
 			grep -qE "^$sym=[ym]$" "$B/.config" || echo "$line"
@@ -67,7 +70,7 @@ build() {
 	export CCACHE_DIR=$D/ccache CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-4G}
 	local mk=(make -C "$t" O="$B" CC="ccache gcc" -j"$(nproc)")
 	{
-		"${mk[@]}" x86_64_defconfig kvm_guest.config &&
+		"${mk[@]}" allnoconfig kvm_guest.config &&
 		"$t/scripts/kconfig/merge_config.sh" -m -O "$B" "$B/.config" "${FRAGS[@]}" &&
 		"${mk[@]}" olddefconfig
 	} > "$D/build.log" 2>&1 || { tail -n 30 "$D/build.log" >&2; die "configuring the debug kernel failed"; }

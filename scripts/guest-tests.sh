@@ -100,13 +100,22 @@ for kver in $kernels; do
 		continue
 	fi
 
+	# The debug kernel (KASAN, lockdep, kmemleak) runs the same tests
+	# several times slower under TCG: longer default timeouts.
+	ttest=${CCHOST_TEST_TIMEOUT:-120}
+	tqemu=${CCHOST_QEMU_TIMEOUT:-900}
+	if [ "$(_kernel_suite "$kver")" = debug ]; then
+		ttest=${CCHOST_TEST_TIMEOUT:-480}
+		tqemu=${CCHOST_QEMU_TIMEOUT:-3000}
+	fi
 	log "guest $name: booting $kver (console: $logf)"
 	start=$(date +%s)
-	qemu_boot "$kver" "$initrd" "$logf" ${suite:+cchost.tests=$suite} $append
+	CCHOST_TEST_TIMEOUT=$ttest CCHOST_QEMU_TIMEOUT=$tqemu \
+		qemu_boot "$kver" "$initrd" "$logf" ${suite:+cchost.tests=$suite} $append
 	qrc=$?
 	log "guest $name: boot and tests took $(($(date +%s) - start)) s (qemu status $qrc)"
 	grep -a '^# cchost runner:' "$logf" | sed "s/^# cchost runner:/[cchost] guest $name:/" >&2
-	[ "$qrc" -eq 124 ] && log "guest $name: QEMU killed after ${CCHOST_QEMU_TIMEOUT:-900} s"
+	[ "$qrc" -eq 124 ] && log "guest $name: QEMU killed after $tqemu s"
 
 	qemu_collect "$name" "$logf" || rc=1
 	if qemu_scan_log "$logf"; then
