@@ -26,7 +26,7 @@ int main(int argc, char **argv)
 	struct tdi_dmabuf_state st;
 	struct tdi_env e;
 	void *shared_map, *map;
-	int shared, private;
+	int shared, private, fdflags;
 	__u32 val = 0;
 	void *p;
 
@@ -42,7 +42,9 @@ int main(int argc, char **argv)
 	ok(shared >= 0 && g.size == EDU_BAR0_SIZE && g.nr_ranges == 1,
 	   "unbound: shared DMA-BUF covers all of BAR0 (size %#llx, %u range)",
 	   (unsigned long long)g.size, g.nr_ranges);
-	ok(fcntl(shared, F_GETFD) & FD_CLOEXEC, "DMA-BUF fd is close-on-exec");
+	fdflags = shared >= 0 ? fcntl(shared, F_GETFD) : -1;
+	ok(fdflags >= 0 && (fdflags & FD_CLOEXEC),
+	   "DMA-BUF fd is close-on-exec (F_GETFD %d)", fdflags);
 	p = mmap(NULL, 4096, PROT_READ, MAP_SHARED, shared, 0);
 	ok(p != MAP_FAILED, "mmap shared DMA-BUF before bind");
 	if (p != MAP_FAILED) {
