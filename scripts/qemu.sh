@@ -15,7 +15,9 @@
 #                                         runner/init as /init; with DEMO (a directory,
 #                                         may be missing) the demo scripts under /demo
 #   qemu_boot KVER INITRD LOG [APPEND...] boot under timeout, console to LOG (and to
-#                                         stdout if CCHOST_QEMU_ECHO=1); returns
+#                                         stdout if CCHOST_QEMU_ECHO=1), host requests
+#                                         of the guest answered meanwhile (log in
+#                                         LOG minus .log plus .host.log); returns
 #                                         QEMU's (or timeout's) status
 #   qemu_scan_log LOG                     print kernel splats found in LOG with context;
 #                                         returns 1 if there is any
@@ -26,6 +28,25 @@
 # Guest contract (see tests/guest/runner/init): one boot runs every test, each
 # between "@@cchost begin <suite>/<test>" and "@@cchost end <suite>/<test> <status>"
 # lines, then prints "@@cchost done" and powers off.
+#
+# Guest devices: edu (1234:11e8, on the root bus as before) and the fault
+# platforms of QEMU_FAULT_DEVICES: an NVMe PF (QEMU id nvme0, 1b36:0010) with
+# SR-IOV (2 VFs), FLR and PM behind a PCIe root port (rp1) with AER.
+#
+# Host requests: QEMU's second serial port (guest ttyS1) is connected to
+# tests/guest/runner/host-requests.py, which qemu_boot starts before QEMU and
+# stops after it; it injects AER errors through QEMU's QMP socket. In-guest
+# tests use /lib/cchost/host.sh (tests/guest/runner/host.sh):
+#
+#   . /lib/cchost/host.sh
+#   pf=$(nvme_pf); port=$(nvme_port); vfs=$(nvme_vfs "$pf")
+#   before=$(aer_port_count "$port" nonfatal)
+#   host_aer "$HOST_PORT_ID" COMP_TIME      # 0 injected, 1 refused, 2 no answer
+#   aer_wait 10 "$before" aer_port_count "$port" nonfatal
+#
+# or, from C, tests/guest/lib/platform.h (platform_nvme_pf, platform_nvme_vf,
+# platform_host_aer, platform_aer_port_count, config space access). The
+# console is never used for requests: the kernel cannot fake or garble them.
 #
 # Tunables (environment):
 #   CCHOST_QEMU_TIMEOUT   seconds before the whole guest is killed (default 900)
@@ -43,6 +64,15 @@ QEMU_RESERVED_MEMMAP='memmap=1G$0x140000000 memmap=64M$0x1a0000000'
 # Kernel modules of the guest kernel every boot carries (missing ones, e.g.
 # iommufd before 6.2, are skipped).
 QEMU_KERNEL_MODULES="vfio vfio_iommu_type1 vfio-pci-core vfio-pci iommufd"
+
+# Fault platforms beside edu: an NVMe controller (QEMU id nvme0, PF 1b36:0010)
+# behind a PCIe root port (rp1) with SR-IOV (2 VFs), FLR, a PM capability and
+# AER. The guest kernel's nvme driver is not in the initramfs, so the PF stays
+# unbound unless a test binds it (vfio-pci enable_sriov=1 creates the VFs).
+QEMU_FAULT_DEVICES="-device pcie-root-port,id=rp1,chassis=1,slot=1 \
+-device nvme-subsys,id=subsys0 \
+-device nvme,id=nvme0,serial=deadbeef,subsys=subsys0,bus=rp1,sriov_max_vfs=2,\
+sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=8"
 
 qemu_build_tools() {
 	local out=$1
@@ -162,6 +192,7 @@ qemu_initramfs() {
 	fi
 	install -m 0755 "$CCHOST_ROOT/tests/guest/runner/init" "$root/init"
 	install -D -m 0644 "$CCHOST_ROOT/tests/guest/runner/tap.sh" "$root/lib/cchost/tap.sh"
+	install -D -m 0644 "$CCHOST_ROOT/tests/guest/runner/host.sh" "$root/lib/cchost/host.sh"
 
 	mkdir -p "$(dirname "$out")"
 	(cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) > "$out.tmp" &&
@@ -171,17 +202,38 @@ qemu_initramfs() {
 }
 
 qemu_boot() {
-	local kver=$1 initrd=$2 logf=$3 image rc
+	local kver=$1 initrd=$2 logf=$3 image rc run hostpid i
 	shift 3
 
 	image=$(kernel_image "$kver")
 	[ -r "$image" ] || { log "no kernel image for $kver ($image)"; return 1; }
 	mkdir -p "$(dirname "$logf")"
+	# Sockets in a short private directory (unix socket paths are limited).
+	run=$(mktemp -d /tmp/cchost-qemu.XXXXXX) || return 1
+	python3 "$CCHOST_ROOT/tests/guest/runner/host-requests.py" "$run/host.sock" \
+		"$run/qmp.sock" "${logf%.log}.host.log" "$((${CCHOST_QEMU_TIMEOUT:-900} + 30))" &
+	hostpid=$!
+	for ((i = 0; i < 100; i++)); do
+		[ -S "$run/host.sock" ] && break
+		kill -0 "$hostpid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [ ! -S "$run/host.sock" ]; then
+		log "host request service did not start"
+		kill "$hostpid" 2>/dev/null
+		wait "$hostpid" 2>/dev/null
+		rm -rf "$run"
+		return 1
+	fi
 	# shellcheck disable=SC2086
 	set -- timeout --foreground -k 10 "${CCHOST_QEMU_TIMEOUT:-900}" \
 		qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 \
 		-m "${CCHOST_QEMU_MEM:-6G}" -nographic -no-reboot -net none \
 		-device intel-iommu,intremap=off -device edu \
+		$QEMU_FAULT_DEVICES \
+		-qmp "unix:$run/qmp.sock,server=on,wait=off" \
+		-chardev "socket,id=cchost-host,path=$run/host.sock" \
+		-serial stdio -serial chardev:cchost-host \
 		-kernel "$image" -initrd "$initrd" \
 		-append "console=ttyS0 panic=-1 loglevel=5 $QEMU_RESERVED_MEMMAP intel_iommu=on cchost.timeout=${CCHOST_TEST_TIMEOUT:-120} $* ${CCHOST_QEMU_APPEND:-}"
 	if [ "${CCHOST_QEMU_ECHO:-0}" = 1 ]; then
@@ -191,6 +243,10 @@ qemu_boot() {
 		"$@" < /dev/null 2>&1 | tr -d '\r' > "$logf"
 		rc=${PIPESTATUS[0]}
 	fi
+	# The service exits when QEMU closes the port; make sure it is gone.
+	kill "$hostpid" 2>/dev/null
+	wait "$hostpid" 2>/dev/null
+	rm -rf "$run"
 	return "$rc"
 }
 
