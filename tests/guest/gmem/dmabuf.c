@@ -14,9 +14,24 @@ static int export(int fd, uint64_t off, uint64_t size)
 	return ioctl(fd, GMEM_PFNPOOL_IOC_EXPORT_DMABUF, &e);
 }
 
+/* Lines of debugfs "files" (one per gmem file alive), or -1. */
+static int open_files(void)
+{
+	FILE *f = fopen(GMEM_DEBUGFS "/files", "r");
+	char line[512];
+	int n = 0;
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		n += !strncmp(line, "file ", 5);
+	fclose(f);
+	return n;
+}
+
 int main(void)
 {
-	int dev, fd, dfd, dfd2, ret;
+	int dev, fd, dfd, dfd2, ret, fdflags;
 
 	ok(gmem_load() == 0, "load gmem_pfnpool");
 	ok(run("modload gmem_pfnpool_testuser") == 0, "load the test user");
@@ -26,7 +41,8 @@ int main(void)
 
 	dfd = export(fd, 2 * MIB, 2 * MIB);
 	ok(dfd >= 0, "export [2M, 4M) as a DMA-BUF");
-	ok((fcntl(dfd, F_GETFD) & FD_CLOEXEC) != 0, "the DMA-BUF fd is O_CLOEXEC");
+	fdflags = dfd >= 0 ? fcntl(dfd, F_GETFD) : -1;
+	ok(fdflags >= 0 && (fdflags & FD_CLOEXEC), "the DMA-BUF fd is O_CLOEXEC");
 	ok(lseek(dfd, 0, SEEK_END) == (off_t)(2 * MIB),
 	   "the DMA-BUF is 2 MiB large");
 	ok(gmem_stats(fd).allocated >= 2 * MIB, "the export allocated its range");
@@ -80,8 +96,14 @@ int main(void)
 
 	close(dev);
 	ok(run("modload -r gmem_pfnpool_testuser") == 0, "unload the test user");
+	/* Checked while the module is loaded: afterwards there is nothing to read. */
+	ok(pool_value("used") == 0 && accounting_holds(),
+	   "nothing left behind: the exports gave all memory back (used %lld)",
+	   pool_value("used"));
+	ok(open_files() == 0, "nothing left behind: no gmem file alive (%d)",
+	   open_files());
 	ok(gmem_unload() == 0, "unload gmem_pfnpool");
-	ok(accounting_holds() || access(GMEM_DEBUGFS, F_OK) != 0,
-	   "nothing left behind");
+	ok(access(GMEM_DEBUGFS, F_OK) != 0 && access(GMEM_DEV, F_OK) != 0,
+	   "unloaded: no debugfs directory, no device node");
 	return tap_done();
 }
