@@ -15,10 +15,22 @@
  *                             and map it
  *            remap            try to map the imported DMA-BUF again
  *            dmabuf_detach    unmap and detach it
+ *            simport FD       import the DMA-BUF FD as a static importer
+ *                             (no move_notify) and map it once, as DRM
+ *                             PRIME importers do
+ *            sread OFF        read the first three 64-bit words of the page
+ *                             at byte OFF of the static import through its
+ *                             mapping (result in state)
+ *            sdetach          unmap and detach the static import
  *   state  read: "key value" lines: attached, prepare, commit, abort,
  *          veto, pins, lookup_ret, lookup_pfn, lookup_attr, lookup_order,
  *          dmabuf_attached, dmabuf_mapped, dmabuf_sg_bytes, move_notify,
- *          remap_ret
+ *          remap_ret, simport_bytes, sread_ret, sread_phys (hex), sread_w0,
+ *          sread_w1, sread_w2 (hex)
+ *
+ * sread reads what a device using the static import's mapping would read:
+ * the test device has no IOMMU translation (sread fails with EOPNOTSUPP
+ * otherwise), so its DMA addresses are physical addresses.
  *
  * Locking: tu_lock (a mutex) serialises commands and protects the state
  * below; callbacks from gmem_pfnpool only touch atomics and read @veto.
@@ -30,6 +42,8 @@
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/err.h>
+#include <linux/io.h>
+#include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/platform_device.h>
 #include <linux/scatterlist.h>
@@ -60,6 +74,14 @@ static struct sg_table *tu_sgt;	/* under tu_dmabuf->resv */
 static u64 tu_sg_bytes;
 static atomic_t tu_move_notify;
 static int tu_remap_ret;
+
+static struct dma_buf *tu_sbuf;		/* static import */
+static struct dma_buf_attachment *tu_sattach;
+static struct sg_table *tu_ssgt;
+static u64 tu_sbytes;
+static int tu_sread_ret = -ENODATA;
+static phys_addr_t tu_sread_phys;
+static u64 tu_sread_w[3];
 
 static int tu_prepare_cb(struct gmem_pfnpool_user *user,
 			 const struct gmem_pfnpool_range *range)
@@ -167,6 +189,89 @@ static int tu_dmabuf_import(int fd)
 	return ret;
 }
 
+static void tu_static_detach(void)
+{
+	if (!tu_sbuf)
+		return;
+	if (tu_ssgt) {
+		dma_resv_lock(tu_sbuf->resv, NULL);
+		dma_buf_unmap_attachment(tu_sattach, tu_ssgt, DMA_BIDIRECTIONAL);
+		dma_resv_unlock(tu_sbuf->resv);
+	}
+	dma_buf_detach(tu_sbuf, tu_sattach);
+	dma_buf_put(tu_sbuf);
+	tu_sbuf = NULL;
+	tu_sattach = NULL;
+	tu_ssgt = NULL;
+	tu_sbytes = 0;
+}
+
+static int tu_static_import(int fd)
+{
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i;
+	int ret;
+
+	if (tu_sbuf)
+		return -EBUSY;
+	tu_sbuf = dma_buf_get(fd);
+	if (IS_ERR(tu_sbuf)) {
+		ret = PTR_ERR(tu_sbuf);
+		tu_sbuf = NULL;
+		return ret;
+	}
+	tu_sattach = dma_buf_attach(tu_sbuf, &tu_pdev->dev);
+	if (IS_ERR(tu_sattach)) {
+		ret = PTR_ERR(tu_sattach);
+		tu_sattach = NULL;
+		dma_buf_put(tu_sbuf);
+		tu_sbuf = NULL;
+		return ret;
+	}
+	dma_resv_lock(tu_sbuf->resv, NULL);
+	sgt = dma_buf_map_attachment(tu_sattach, DMA_BIDIRECTIONAL);
+	dma_resv_unlock(tu_sbuf->resv);
+	if (IS_ERR(sgt)) {
+		ret = PTR_ERR(sgt);
+		tu_static_detach();
+		return ret;
+	}
+	tu_ssgt = sgt;
+	for_each_sgtable_dma_sg(sgt, sg, i)
+		tu_sbytes += sg_dma_len(sg);
+	return 0;
+}
+
+/* Read the page at @off of the static import as its device would. */
+static int tu_static_read(u64 off)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+	void *p;
+
+	if (!tu_ssgt)
+		return -ENOENT;
+	if (iommu_get_domain_for_dev(&tu_pdev->dev))
+		return -EOPNOTSUPP;
+	if (!PAGE_ALIGNED(off))
+		return -EINVAL;
+	for_each_sgtable_dma_sg(tu_ssgt, sg, i) {
+		if (off >= sg_dma_len(sg)) {
+			off -= sg_dma_len(sg);
+			continue;
+		}
+		tu_sread_phys = sg_dma_address(sg) + off;
+		p = memremap(tu_sread_phys, PAGE_SIZE, MEMREMAP_WB);
+		if (!p)
+			return -ENOMEM;
+		memcpy(tu_sread_w, p, sizeof(tu_sread_w));
+		memunmap(p);
+		return 0;
+	}
+	return -ERANGE;
+}
+
 static void tu_detach(void)
 {
 	if (!tu_gf)
@@ -221,6 +326,17 @@ static int tu_command(char *cmd)
 	}
 	if (!strcmp(cmd, "dmabuf_detach")) {
 		tu_dmabuf_detach();
+		return 0;
+	}
+	if (sscanf(cmd, "simport %d", &fd) == 1)
+		return tu_static_import(fd);
+	if (sscanf(cmd, "sread %llu", &a) == 1) {
+		memset(tu_sread_w, 0, sizeof(tu_sread_w));
+		tu_sread_ret = tu_static_read(a);
+		return 0;
+	}
+	if (!strcmp(cmd, "sdetach")) {
+		tu_static_detach();
 		return 0;
 	}
 	if (!tu_gf)
@@ -298,6 +414,12 @@ static int tu_state_show(struct seq_file *m, void *v)
 	seq_printf(m, "dmabuf_sg_bytes %llu\n", tu_sg_bytes);
 	seq_printf(m, "move_notify %d\n", atomic_read(&tu_move_notify));
 	seq_printf(m, "remap_ret %d\n", tu_remap_ret);
+	seq_printf(m, "simport_bytes %llu\n", tu_sbytes);
+	seq_printf(m, "sread_ret %d\n", tu_sread_ret);
+	seq_printf(m, "sread_phys %#llx\n", (u64)tu_sread_phys);
+	seq_printf(m, "sread_w0 %#llx\n", tu_sread_w[0]);
+	seq_printf(m, "sread_w1 %#llx\n", tu_sread_w[1]);
+	seq_printf(m, "sread_w2 %#llx\n", tu_sread_w[2]);
 	mutex_unlock(&tu_lock);
 	return 0;
 }
@@ -331,6 +453,7 @@ static void __exit tu_exit(void)
 	debugfs_remove_recursive(tu_dir);
 	mutex_lock(&tu_lock);
 	tu_dmabuf_detach();
+	tu_static_detach();
 	tu_detach();
 	mutex_unlock(&tu_lock);
 	platform_device_unregister(tu_pdev);
