@@ -185,6 +185,9 @@ struct worker {
 };
 
 static atomic_int stop;
+static struct worker workers[MAX_THREADS];
+#define workers_op(i)		(workers[i].op)
+#define workers_since(i)	(workers[i].op_since)
 static pthread_rwlock_t quiesce;	/* workers read, invariant checks write */
 
 /* Count a call; check that @ret is 0 (or >= 0) or -1 with an allowed errno. */
@@ -344,6 +347,7 @@ struct slot {
 	uint32_t *page_gen;	/* per page: generation of its last punch */
 	struct gmap maps[NMAPS];
 	int bufs[NBUFS];
+	__u64 buf_off[NBUFS], buf_len[NBUFS];	/* exported range */
 	uint32_t vgem[NBUFS];
 };
 
@@ -357,6 +361,8 @@ static pthread_mutex_t tu_mu = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t tu_file_id;		/* 0: not attached */
 static uint64_t tu_file_size;
 static int tu_imported, tu_revoked;
+static uint64_t tu_s_id, tu_s_index, tu_s_pages;	/* static import */
+static atomic_ulong static_reads;
 static unsigned int tu_pins_held;
 
 static struct slot *pick_slot(struct worker *w)
@@ -947,15 +953,11 @@ static void op_falloc(struct worker *w)
 	pthread_rwlock_unlock(&s->lk);
 }
 
-static void op_punch(struct worker *w)
+/* Punch with the pattern written first; s->lk held for write. */
+static void punch_range(struct worker *w, struct slot *s, __u64 off, __u64 len)
 {
-	struct slot *s = slot_get(w, 1);
-	__u64 off, len;
 	int ret;
 
-	if (!s)
-		return;
-	pick_range(w, s->size, &off, &len);
 	write_range(s, off, len, 128);
 	ret = EXPECT(w, fallocate(s->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
 				  off, len), EBUSY, EINTR, ENOMEM);
@@ -968,6 +970,17 @@ static void op_punch(struct worker *w)
 		/* What was written must be gone: zero when read again. */
 		read_range(w, s, off, len, 128, "read after punch");
 	}
+}
+
+static void op_punch(struct worker *w)
+{
+	struct slot *s = slot_get(w, 1);
+	__u64 off, len;
+
+	if (!s)
+		return;
+	pick_range(w, s->size, &off, &len);
+	punch_range(w, s, off, len);
 	pthread_rwlock_unlock(&s->lk);
 }
 
@@ -987,6 +1000,8 @@ static void op_export(struct worker *w)
 		for (i = 0; i < NBUFS && fd >= 0; i++)
 			if (s->bufs[i] < 0) {
 				s->bufs[i] = fd;
+				s->buf_off[i] = e.offset;
+				s->buf_len[i] = e.size;
 				fd = -1;
 			}
 		pthread_mutex_unlock(&s->mu);
@@ -1327,6 +1342,138 @@ static void op_tu_dmabuf(struct worker *w)
 	pthread_mutex_unlock(&tu_mu);
 }
 
+static unsigned long long tu_u64(const char *key)
+{
+	char line[256], k[128], v[64];
+	unsigned long long ret = 0;
+	FILE *f = fopen(TU_DEBUGFS "/state", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%127s %63s", k, v) == 2 && !strcmp(k, key)) {
+			ret = strtoull(v, NULL, 0);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+static int static_check(struct worker *w, uint64_t k)
+{
+	uint64_t v[NWORDS];
+	char why[200];
+	long long ret;
+
+	if (EXPECT(w, tu_ctl("sread %llu", (unsigned long long)(k * PAGE)), 0))
+		return -1;
+	ret = tu_get("sread_ret");
+	if (ret == -EOPNOTSUPP)
+		return -2;
+	check(INV_ERRNO, ret == 0, "sread returned %lld", ret);
+	if (ret)
+		return -1;
+	atomic_fetch_add(&static_reads, 1);
+	v[0] = tu_u64("sread_w0");
+	v[1] = tu_u64("sread_w1");
+	v[2] = tu_u64("sread_w2");
+	/* Any generation: only whose memory it is matters here. */
+	if (v[1] >> 32 == (magic16 | (uint64_t)W_GEN << 32) >> 32)
+		v[1] = word(W_GEN, 0);
+	check(INV_DATA, words_ok(v, tu_s_id, 0, tu_s_index + k, why, sizeof(why)),
+	      "static DMA-BUF importer of file %" PRIu64 " page %#" PRIx64
+	      " (phys %#llx) reads memory the file no longer owns: %s",
+	      tu_s_id, tu_s_index + k, tu_u64("sread_phys"), why);
+	return 0;
+}
+
+/*
+ * After a punch under the static importer: a new file takes memory from the
+ * pool (likely what was just freed) and writes its words everywhere; the
+ * importer must not see them.
+ */
+static void static_reuse(struct worker *w)
+{
+	struct slot t = { .fd = -1 };
+	struct gmap m = { 0 };
+	uint64_t k, n = tu_s_pages < 512 ? tu_s_pages : 512;
+
+	t.size = (tu_s_index + n) * PAGE;
+	t.fd = gmem_create(gdev, t.size, 0);
+	if (t.fd < 0)
+		return;
+	t.id = atomic_fetch_add(&next_id, 1);
+	t.page_gen = calloc(t.size / PAGE, sizeof(*t.page_gen));
+	m.addr = gmem_map(t.fd, n * PAGE, tu_s_index * PAGE, 0);
+	m.len = n * PAGE;
+	m.off = tu_s_index * PAGE;
+	m.prot = PROT_READ | PROT_WRITE;
+	if (m.addr != MAP_FAILED && t.page_gen) {
+		for (k = 0; k < n; k++)
+			write_page(&t, &m, tu_s_index + k);
+		for (k = 0; k < 8; k++)
+			static_check(w, below(&w->r, n));
+		/* And the pattern before this file lets go of it. */
+		for (k = 0; k < n; k++)
+			write_page(&t, &m, tu_s_index + k);
+		munmap(m.addr, m.len);
+	}
+	free(t.page_gen);
+	close(t.fd);
+}
+
+/*
+ * A static importer (as DRM PRIME importers such as vgem are) gets no
+ * move_notify: what it mapped must stay the exported file's memory, or the
+ * export must refuse it. Read through its mapping like its device would.
+ */
+static void op_tu_static(struct worker *w)
+{
+	static int reported;
+	struct slot *s;
+	uint64_t k;
+	int i;
+
+	pthread_mutex_lock(&tu_mu);
+	if (!tu_s_id && (s = slot_get(w, 0))) {
+		pthread_mutex_lock(&s->mu);
+		i = below(&w->r, NBUFS);
+		for (k = 0; k < NBUFS && s->bufs[i] < 0; k++)
+			i = (i + 1) % NBUFS;
+		if (s->bufs[i] >= 0 &&
+		    !EXPECT(w, tu_ctl("simport %d", s->bufs[i]), ENODEV, ENOMEM, EBUSY,
+			    EINVAL, EOPNOTSUPP, EPERM)) {
+			tu_s_id = s->id;
+			tu_s_index = s->buf_off[i] / PAGE;
+			tu_s_pages = s->buf_len[i] / PAGE;
+		}
+		pthread_mutex_unlock(&s->mu);
+		pthread_rwlock_unlock(&s->lk);
+	} else if (tu_s_id && below(&w->r, 8)) {
+		if (static_check(w, below(&w->r, tu_s_pages)) == -2 && !reported++)
+			diag("static import reads unavailable (test device behind an IOMMU?)");
+	} else if (tu_s_id && below(&w->r, 2)) {
+		/* Take the memory away under the importer: punch its range. */
+		uint64_t gen = 0;
+
+		for (i = 0; i < NSLOTS; i++) {
+			s = &slots[i];
+			pthread_rwlock_wrlock(&s->lk);
+			if (s->fd >= 0 && s->id == tu_s_id) {
+				gen = s->gen;
+				punch_range(w, s, tu_s_index * PAGE, tu_s_pages * PAGE);
+				gen = s->gen != gen;
+			}
+			pthread_rwlock_unlock(&s->lk);
+		}
+		if (gen)
+			static_reuse(w);
+	} else if (tu_s_id) {
+		EXPECT(w, tu_ctl("sdetach"), 0);
+		tu_s_id = 0;
+	}
+	pthread_mutex_unlock(&tu_mu);
+}
+
 /* ---- tdi ---- */
 
 struct tdibuf {
@@ -1606,7 +1753,7 @@ static struct op ops[] = {
 	OP(export, 5), OP(vgem, 4), OP(dmabuf_close, 3), OP(stats, 2),
 	OP(gmem_invalid, 4), OP(private_check, 4), OP(unload, 1),
 	OP(tu_attach, 3), OP(tu_veto, 2), OP(tu_pin, 3), OP(tu_lookup, 5),
-	OP(tu_dmabuf, 4),
+	OP(tu_dmabuf, 4), OP(tu_static, 4),
 	OP(tdi_bind, 5), OP(tdi_state, 4), OP(tdi_get_dmabuf, 5),
 	OP(tdi_buf, 8), OP(tdi_fault, 2), OP(tdi_error, 1), OP(tdi_reset, 1),
 	OP(tdi_config, 2), OP(tdi_invalid, 2),
@@ -1625,7 +1772,8 @@ static void *worker_main(void *arg)
 
 		for (i = 0; i < nops - 1 && x >= ops[i].weight; i++)
 			x -= ops[i].weight;
-		if (!strncmp(ops[i].name, "tdi", 3) && !tdi_ok)
+		if ((!strncmp(ops[i].name, "tdi", 3) && !tdi_ok) ||
+		    (ops[i].fn == op_vgem && vgem_fd < 0))
 			continue;
 		pthread_rwlock_rdlock(&quiesce);
 		atomic_store(&w->op_since, now_ms());
@@ -1741,7 +1889,6 @@ static int pause_workers(void)
 	return pthread_rwlock_timedwrlock(&quiesce, &ts) ? -1 : 0;
 }
 
-static struct worker workers[MAX_THREADS];
 
 static void report_stuck(void)
 {
@@ -1755,6 +1902,91 @@ static void report_stuck(void)
 			      ops[op].name,
 			      (unsigned long long)(now_ms() - atomic_load(&workers[i].op_since)));
 	}
+}
+
+/* Where the main thread is, for the watchdog. */
+static atomic_ullong main_since;
+static const char *volatile main_doing;
+
+static void dump_tasks(void)
+{
+	char path[300], buf[4096];
+	struct dirent *e;
+	DIR *d = opendir("/proc/self/task");
+	ssize_t n;
+	int fd;
+
+	while (d && (e = readdir(d))) {
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stat", e->d_name);
+		fd = open(path, O_RDONLY);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		printf("# task %s: %.80s\n", e->d_name, buf);
+		snprintf(path, sizeof(path), "/proc/self/task/%s/stack", e->d_name);
+		fd = open(path, O_RDONLY);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = 0;
+		for (char *l = strtok(buf, "\n"); l; l = strtok(NULL, "\n"))
+			printf("#   %s\n", l);
+	}
+	if (d)
+		closedir(d);
+	fflush(stdout);
+}
+
+/*
+ * A stuck operation is a failure: say which, show where every thread of
+ * ours is and have the kernel print its blocked tasks, then give up (the
+ * runner's timeout ends the test if a thread cannot be killed).
+ */
+static void *watchdog_main(void *arg)
+{
+	unsigned int i;
+
+	for (;;) {
+		uint64_t now, since;
+		int op, stuck = 0;
+
+		sleep(1);
+		now = now_ms();
+		for (i = 0; i < nthreads; i++) {
+			op = atomic_load(&workers_op(i));
+			since = atomic_load(&workers_since(i));
+			if (op >= 0 && now > since && now - since > HANG_MS) {
+				printf("not ok %d - no operation hung: thread %u stuck in %s for %llu s (seed=%" PRIu64 ")\n",
+				       ++tap_n, i, ops[op].name,
+				       (unsigned long long)(now - since) / 1000, seed);
+				stuck = 1;
+			}
+		}
+		since = atomic_load(&main_since);
+		if (main_doing && now > since && now - since > HANG_MS) {
+			printf("not ok %d - no operation hung: main thread stuck in %s for %llu s (seed=%" PRIu64 ")\n",
+			       ++tap_n, main_doing, (unsigned long long)(now - since) / 1000,
+			       seed);
+			stuck = 1;
+		}
+		if (!stuck)
+			continue;
+		dump_tasks();
+		sysfs_write("/proc/sysrq-trigger", "w");
+		printf("1..%d\n", tap_n);
+		fflush(stdout);
+		_exit(1);
+	}
+	return NULL;
+}
+
+static void main_enter(const char *what)
+{
+	atomic_store(&main_since, now_ms());
+	main_doing = what;
 }
 
 /* ---- allocation fault injection ---- */
@@ -1947,6 +2179,7 @@ static void tdi_finish(void)
 int main(void)
 {
 	pthread_rwlockattr_t ra;
+	pthread_t watchdog;
 	uint64_t t_end, next_check, elapsed;
 	unsigned long total = 0;
 	unsigned int i, checks = 0;
@@ -2003,6 +2236,7 @@ int main(void)
 		atomic_store(&workers[i].op, -1);
 		pthread_create(&workers[i].th, NULL, worker_main, &workers[i]);
 	}
+	pthread_create(&watchdog, NULL, watchdog_main, NULL);
 	while (now_ms() < t_end) {
 		usleep(200000);
 		report_stuck();
@@ -2012,7 +2246,9 @@ int main(void)
 			report_stuck();
 			break;
 		}
+		main_enter("pool check");
 		check_pool_settled("during the run");
+		main_doing = NULL;
 		checks++;
 		pthread_rwlock_unlock(&quiesce);
 		next_check = now_ms() + 3000;
@@ -2026,6 +2262,7 @@ int main(void)
 	}
 	for (i = 0; i < nthreads; i++)
 		pthread_join(workers[i].th, NULL);
+	main_enter("pool check after the run");
 	check_pool_settled("after the run");
 	checks++;
 
@@ -2052,22 +2289,28 @@ int main(void)
 		     atomic_load(&ops[i].calls) * 1000.0 / (elapsed ? elapsed : 1),
 		     atomic_load(&ops[i].errors), errs);
 	}
-	diag("pages written %lu, pages read and checked %lu, pool checks %u",
-	     atomic_load(&pages_written), atomic_load(&pages_checked), checks);
+	diag("pages written %lu, pages read and checked %lu, pages read by the static importer %lu, pool checks %u",
+	     atomic_load(&pages_written), atomic_load(&pages_checked),
+	     atomic_load(&static_reads), checks);
 
+	main_enter("fault injection");
 	fault_injection();
+	main_enter("closing everything");
 
 	/* Close everything, in slot order; the test user lets go last. */
 	for (i = 0; i < NSLOTS; i++)
 		if (slots[i].fd >= 0)
 			slot_close(NULL, &slots[i]);
 	tu_ctl("dmabuf_detach");
+	tu_ctl("sdetach");
 	tu_ctl("unpin 0 0");
 	tu_ctl("detach");
 	tu_ctl("veto 0");
 	if (vgem_fd >= 0)
 		close(vgem_fd);
+	main_enter("tdi teardown");
 	tdi_finish();
+	main_enter("final pool check");
 	bad = check_pool_settled("after everything was closed");
 	used_end = pool_value("used");
 
@@ -2093,6 +2336,7 @@ int main(void)
 	ok(bad == 0 && used_end == 0, "everything closed: the pool is whole again (used %d)",
 	   used_end);
 
+	main_enter("unloading");
 	if (tdi_ok || tdi.bdf[0])
 		tdi_teardown(&tdi, 1);
 	close(gdev);
