@@ -9,9 +9,10 @@
 . /lib/cchost/tap.sh
 . /lib/cchost/host.sh
 
-# logged BDF: how many non-fatal errors of BDF the kernel logged.
+# logged BDF: how many non-fatal errors of BDF the kernel logged ("Uncorrected"
+# on 6.1, "Uncorrectable" on 7.x).
 logged() {
-	dmesg | grep -c "$1: PCIe Bus Error: severity=Uncorrected (Non-Fatal)"
+	dmesg | grep -c "$1: PCIe Bus Error: severity=Uncorrect[a-z]* (Non-Fatal)"
 }
 
 pf=$(nvme_pf)
