@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * Create a 1 GiB shared gmem file, map it 1 GiB-aligned, touch every page
- * and count faults: huge mappings (PUD/PMD) or 2 MiB PTE batches must keep
- * it at one fault per 2 MiB at most. Contents written are read back, and
- * pool accounting (free + used == total) holds throughout.
+ * and count what the faults installed: one PUD, one PMD per 2 MiB, or (on
+ * kernels that never call ->huge_fault() for VM_PFNMAP) one ->fault per
+ * 2 MiB populating its 512 PTEs. Contents written are read back without a
+ * new fault, and pool accounting (free + used == total) holds throughout.
+ *
+ * The "faults" counter counts calls of ->fault and ->huge_fault, not page
+ * faults: where the core mm offers huge faults it first asks for a PUD when
+ * the 1 GiB region has no page table yet, and the module declines with
+ * VM_FAULT_FALLBACK (counted) before the PMD call. So exact call counts are
+ * only asserted on the PTE path, where no ->huge_fault call is made.
  */
 #include "gmem_test.h"
 
@@ -11,7 +18,8 @@ int main(void)
 {
 	struct gmem_pfnpool_stats s;
 	uint64_t size = GIB, i, bad = 0;
-	int dev, fd;
+	struct gmem_pfnpool_stats s0;
+	int dev, fd, fdflags;
 	uint8_t *p;
 
 	ok(gmem_load() == 0, "load gmem_pfnpool " GMEM_RANGES);
@@ -23,7 +31,8 @@ int main(void)
 	ok(dev >= 0, "open " GMEM_DEV);
 	fd = gmem_create(dev, size, 0);
 	ok(fd >= 0, "create a 1 GiB shared file");
-	ok((fcntl(fd, F_GETFD) & FD_CLOEXEC) != 0, "the fd is O_CLOEXEC");
+	fdflags = fd >= 0 ? fcntl(fd, F_GETFD) : -1;
+	ok(fdflags >= 0 && (fdflags & FD_CLOEXEC), "the fd is O_CLOEXEC");
 
 	p = gmem_map(fd, size, 0, GIB);
 	ok(p != MAP_FAILED, "mmap MAP_SHARED at a 1 GiB-aligned address");
@@ -37,29 +46,34 @@ int main(void)
 	     (unsigned long long)s.faults, (unsigned long long)s.mapped_pte,
 	     (unsigned long long)s.mapped_pmd, (unsigned long long)s.mapped_pud);
 	/* One PUD, or one PMD or one 2 MiB batch of PTEs per 2 MiB. */
-	ok(s.faults == 1 || s.faults == size / (2 * MIB),
-	   "one fault per GiB or per 2 MiB (%llu faults for 1 GiB)",
-	   (unsigned long long)s.faults);
-	ok(s.faults != 1 || s.mapped_pud == 1,
-	   "a single fault means a single PUD mapping");
+	ok((s.mapped_pud == 1 && s.mapped_pmd == 0 && s.mapped_pte == 0) ||
+	   (s.mapped_pud == 0 && s.mapped_pmd == size / (2 * MIB) &&
+	    s.mapped_pte == 0) ||
+	   (s.mapped_pud == 0 && s.mapped_pmd == 0 &&
+	    s.mapped_pte == size / (4 * KIB) && s.faults == size / (2 * MIB)),
+	   "one PUD, one PMD per 2 MiB, or one PTE batch per 2 MiB fault");
 	ok(s.mapped_pud * GIB + s.mapped_pmd * 2 * MIB +
-	   s.mapped_pte * 4 * KIB >= size,
-	   "the mappings inserted cover the whole file");
+	   s.mapped_pte * 4 * KIB == size,
+	   "the mappings inserted cover the whole file exactly once");
 	ok(s.allocated == size, "1 GiB allocated from the pool");
 	ok(pool_value("used") == (long long)size && accounting_holds(),
 	   "pool: used == 1 GiB, free + used == total");
 
+	s0 = s;
 	for (i = 0; i < size; i += 4 * KIB)
 		if (p[i] != ((uint8_t)(i >> 12) | 1))
 			bad++;
 	ok(bad == 0, "every page reads back what was written");
 	s = gmem_stats(fd);
-	ok(s.faults <= size / (2 * MIB), "reading back took no new faults");
+	ok(s.faults == s0.faults && s.mapped_pte == s0.mapped_pte &&
+	   s.mapped_pmd == s0.mapped_pmd && s.mapped_pud == s0.mapped_pud,
+	   "reading back took no new fault (%llu -> %llu)",
+	   (unsigned long long)s0.faults, (unsigned long long)s.faults);
 
 	munmap(p, size);
 	close(fd);
 
-	/* 16 MiB: 2 MiB extents, so PMDs (or 2 MiB PTE batches), 8 faults. */
+	/* 16 MiB: 2 MiB extents, so 8 PMDs or 8 faults of 2 MiB PTE batches. */
 	fd = gmem_create(dev, 16 * MIB, 0);
 	p = gmem_map(fd, 16 * MIB, 0, 2 * MIB);
 	ok(fd >= 0 && p != MAP_FAILED, "create and map a 16 MiB file");
@@ -71,9 +85,10 @@ int main(void)
 		     (unsigned long long)s.faults,
 		     (unsigned long long)s.mapped_pte,
 		     (unsigned long long)s.mapped_pmd);
-		ok(s.faults == 8 && s.mapped_pud == 0 &&
-		   (s.mapped_pmd == 8 || s.mapped_pte == 4096),
-		   "8 faults: 2 MiB mappings (PMD or a batch of PTEs) each");
+		ok(s.mapped_pud == 0 &&
+		   ((s.mapped_pmd == 8 && s.mapped_pte == 0) ||
+		    (s.mapped_pmd == 0 && s.mapped_pte == 4096 && s.faults == 8)),
+		   "2 MiB mappings: 8 PMDs, or 8 faults of a batch of PTEs each");
 		munmap(p, 16 * MIB);
 	}
 	close(fd);
