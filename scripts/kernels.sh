@@ -60,8 +60,10 @@ _kernels_matrix() {
 		fi
 	fi
 	# 6.12: the versioned package trixie's linux-headers-amd64 depends on.
-	meta=$("$fetch" -q --resolve trixie linux-headers-amd64)
+	meta=$("$fetch" -q --resolve trixie linux-headers-amd64) ||
+		die "cannot resolve trixie's linux-headers-amd64"
 	k612=${meta#linux-headers-}
+	[ -n "$k612" ] || die "cannot resolve trixie's linux-headers-amd64"
 	# 7.x: trixie-backports' linux-headers-amd64 names one series (7.2
 	# today) while newer series (7.3) are already in the suite under their
 	# versioned names only. Take the two newest X.Y series among the
