@@ -127,14 +127,14 @@ static void read_cmdline(void)
 
 enum inv {
 	INV_ERRNO, INV_ACCOUNT, INV_PFN, INV_DATA, INV_PRIVATE, INV_REVOKE,
-	INV_ATTR, INV_UNLOAD, INV_HANG, INV_MAX,
+	INV_ATTR, INV_UNLOAD, INV_HANG, INV_IMPORT, INV_MAX,
 };
 
 static const char * const inv_names[INV_MAX] = {
 	[INV_ERRNO] = "errno", [INV_ACCOUNT] = "accounting",
 	[INV_PFN] = "pfn", [INV_DATA] = "data", [INV_PRIVATE] = "private",
 	[INV_REVOKE] = "revoke", [INV_ATTR] = "attr", [INV_UNLOAD] = "unload",
-	[INV_HANG] = "hang",
+	[INV_HANG] = "hang", [INV_IMPORT] = "import",
 };
 
 static atomic_ulong inv_checks[INV_MAX], inv_fails[INV_MAX];
@@ -1379,11 +1379,60 @@ static int static_check(struct worker *w, uint64_t k)
 	/* Any generation: only whose memory it is matters here. */
 	if (v[1] >> 32 == (magic16 | (uint64_t)W_GEN << 32) >> 32)
 		v[1] = word(W_GEN, 0);
-	check(INV_DATA, words_ok(v, tu_s_id, 0, tu_s_index + k, why, sizeof(why)),
+	check(INV_IMPORT, words_ok(v, tu_s_id, 0, tu_s_index + k, why, sizeof(why)),
 	      "static DMA-BUF importer of file %" PRIu64 " page %#" PRIx64
 	      " (phys %#llx) reads memory the file no longer owns: %s",
 	      tu_s_id, tu_s_index + k, tu_u64("sread_phys"), why);
 	return 0;
+}
+
+/*
+ * PFN backing page @index of the file with inode @ino, per the debugfs
+ * extents dump; 0 for a hole.
+ */
+static unsigned long long extent_pfn(unsigned long long ino, uint64_t index)
+{
+	unsigned long long i, first, last, pfn, ret = 0;
+	char line[256];
+	FILE *f = fopen(GMEM_DEBUGFS "/extents", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "%llu %llx %llx %llx", &i, &first, &last, &pfn) == 4 &&
+		    i == ino && index >= first && index <= last) {
+			ret = pfn + index - first;
+			break;
+		}
+	if (f)
+		fclose(f);
+	return ret;
+}
+
+/*
+ * With the exporting file locked (its extents cannot change), every page
+ * the static importer maps must be memory the file still owns.
+ */
+static void static_owned(struct worker *w, struct slot *s)
+{
+	unsigned long long phys, pfn;
+	struct stat st;
+	uint64_t k;
+	int i;
+
+	if (fstat(s->fd, &st))
+		return;
+	for (i = 0; i < 4; i++) {
+		k = below(&w->r, tu_s_pages);
+		if (tu_ctl("sread %llu", (unsigned long long)(k * PAGE)) ||
+		    tu_get("sread_ret"))
+			return;
+		phys = tu_u64("sread_phys");
+		pfn = extent_pfn(st.st_ino, tu_s_index + k);
+		check(INV_IMPORT, pfn && pfn * PAGE == phys,
+		      "static DMA-BUF importer of file %" PRIu64 " page %#" PRIx64
+		      " still maps phys %#llx, which the file %s", s->id, tu_s_index + k,
+		      phys, pfn ? "no longer backs that page with" :
+		      "gave back to the pool (punched)");
+	}
 }
 
 /*
@@ -1462,6 +1511,8 @@ static void op_tu_static(struct worker *w)
 				gen = s->gen;
 				punch_range(w, s, tu_s_index * PAGE, tu_s_pages * PAGE);
 				gen = s->gen != gen;
+				if (gen)
+					static_owned(w, s);
 			}
 			pthread_rwlock_unlock(&s->lk);
 		}
@@ -2333,6 +2384,9 @@ int main(void)
 	ok(inv_fails[INV_UNLOAD] == 0, "unloading a module in use is refused (%lu attempts)",
 	   atomic_load(&inv_checks[INV_UNLOAD]));
 	ok(inv_fails[INV_HANG] == 0, "no operation hung (limit %d s)", HANG_MS / 1000);
+	ok(inv_fails[INV_IMPORT] == 0,
+	   "a static DMA-BUF importer never maps memory its file gave back (%lu checks)",
+	   atomic_load(&inv_checks[INV_IMPORT]));
 	ok(bad == 0 && used_end == 0, "everything closed: the pool is whole again (used %d)",
 	   used_end);
 
