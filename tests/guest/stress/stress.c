@@ -24,6 +24,11 @@
  *    /proc/self/mem and process_vm_readv fail or return no pool data;
  *  - revoked DMA-BUFs stay revoked (tdi: GET_RANGES, mmap and touch; gmem:
  *    the test user's remap fails once it was told to move);
+ *  - a static DMA-BUF importer (no move_notify, like DRM PRIME importers)
+ *    only ever maps memory the exporting file still owns: after a punch
+ *    under it, its pages are still the file's extents and it never reads
+ *    another file's words (the test user's static import reads through
+ *    its mapping);
  *  - GET_ATTR and lookup results are consistent;
  *  - unloading a module in use is refused; no operation hangs;
  *  - at the end, with everything closed, the pool is whole again.
