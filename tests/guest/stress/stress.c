@@ -1185,10 +1185,21 @@ out:
 static void op_unload(struct worker *w)
 {
 	const char *mod = below(&w->r, 2) ? "gmem_pfnpool" : "tdi_dmabuf";
-	char cmd[128];
+	char cmd[128], out[512] = "";
+	size_t n = 0;
+	FILE *p;
+	int st;
 
-	snprintf(cmd, sizeof(cmd), "modload -r %s >/dev/null 2>&1", mod);
-	check(INV_UNLOAD, run(cmd) != 0, "unloading %s while in use succeeded", mod);
+	snprintf(cmd, sizeof(cmd), "modload -r %s 2>&1", mod);
+	p = popen(cmd, "r");
+	if (!p)
+		return;
+	while (n < sizeof(out) - 1 && fgets(out + n, sizeof(out) - n, p))
+		n = strlen(out);
+	st = pclose(p);
+	check(INV_UNLOAD, st != 0 && strstr(out, "(errno 16)"),
+	      "unloading %s while in use: status %#x, '%s' (want EBUSY)", mod, st,
+	      strtok(out, "\n") ?: "");
 }
 
 /* ---- test user (in-kernel user of gmem_pfnpool) ---- */
