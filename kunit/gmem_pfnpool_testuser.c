@@ -9,6 +9,8 @@
  *                             register as user "testuser"
  *            detach           unregister, drop pins, put the file
  *            veto 0|1         refuse (1) or accept (0) every prepare
+ *            delay MS         sleep MS milliseconds in every prepare that
+ *                             accepts (keeps conversions in flight longer)
  *            pin OFF LEN      pin a byte range; unpin OFF LEN drops it
  *            lookup OFF       look a page up (result in state)
  *            dmabuf FD        import the DMA-BUF FD as a dynamic importer
@@ -26,18 +28,24 @@
  *          veto, pins, lookup_ret, lookup_pfn, lookup_attr, lookup_order,
  *          dmabuf_attached, dmabuf_mapped, dmabuf_sg_bytes, move_notify,
  *          remap_ret, simport_bytes, sread_ret, sread_phys (hex), sread_w0,
- *          sread_w1, sread_w2 (hex)
+ *          sread_w1, sread_w2 (hex), lookup_over_inflight (lookups that
+ *          returned a huge order for a block part of which was, as far as
+ *          this user knows, being converted: between its prepare and its
+ *          commit or abort), lookup_over_inflight_last ("INDEX ORDER START
+ *          END" of the last one)
  *
  * sread reads what a device using the static import's mapping would read:
  * the test device has no IOMMU translation (sread fails with EOPNOTSUPP
  * otherwise), so its DMA addresses are physical addresses.
  *
  * Locking: tu_lock (a mutex) serialises commands and protects the state
- * below; callbacks from gmem_pfnpool only touch atomics and read @veto.
+ * below; callbacks from gmem_pfnpool only touch atomics, read @veto and
+ * @delay and update the in-flight ranges under tu_inflight_lock.
  * Importer state (dmabuf_sgt) is also protected by the DMA-BUF's
  * reservation lock where dma-buf requires it (map, unmap, move_notify).
  */
 #include <linux/debugfs.h>
+#include <linux/delay.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
@@ -61,6 +69,15 @@ static struct platform_device *tu_pdev;
 static struct gmem_pfnpool_file *tu_gf;
 static struct gmem_pfnpool_user tu_user;
 static bool tu_veto;
+static unsigned int tu_delay_ms;
+
+/* Ranges between this user's prepare and commit/abort (end == 0: free). */
+#define TU_INFLIGHT	8
+static DEFINE_SPINLOCK(tu_inflight_lock);
+static struct gmem_pfnpool_range tu_inflight[TU_INFLIGHT];
+static atomic_t tu_over_inflight;
+static pgoff_t tu_over_index, tu_over_start, tu_over_end;
+static unsigned int tu_over_order;
 static unsigned int tu_pins;
 static atomic_t tu_prepare, tu_commit, tu_abort;
 static int tu_lookup_ret = -ENODATA;
@@ -83,23 +100,83 @@ static int tu_sread_ret = -ENODATA;
 static phys_addr_t tu_sread_phys;
 static u64 tu_sread_w[3];
 
+static void tu_inflight_add(const struct gmem_pfnpool_range *range)
+{
+	unsigned int i;
+
+	spin_lock(&tu_inflight_lock);
+	for (i = 0; i < TU_INFLIGHT; i++) {
+		if (!tu_inflight[i].end) {
+			tu_inflight[i] = *range;
+			break;
+		}
+	}
+	spin_unlock(&tu_inflight_lock);
+}
+
+static void tu_inflight_del(const struct gmem_pfnpool_range *range)
+{
+	unsigned int i;
+
+	spin_lock(&tu_inflight_lock);
+	for (i = 0; i < TU_INFLIGHT; i++) {
+		if (tu_inflight[i].start == range->start &&
+		    tu_inflight[i].end == range->end) {
+			tu_inflight[i].end = 0;
+			break;
+		}
+	}
+	spin_unlock(&tu_inflight_lock);
+}
+
+/* After a lookup: does its block overlap a range in flight? */
+static void tu_inflight_check(pgoff_t index, unsigned int order)
+{
+	pgoff_t first = ALIGN_DOWN(index, 1UL << order);
+	pgoff_t last = first + (1UL << order) - 1;
+	unsigned int i;
+
+	spin_lock(&tu_inflight_lock);
+	for (i = 0; i < TU_INFLIGHT; i++) {
+		if (!tu_inflight[i].end || tu_inflight[i].start > last ||
+		    tu_inflight[i].end <= first)
+			continue;
+		atomic_inc(&tu_over_inflight);
+		tu_over_index = index;
+		tu_over_order = order;
+		tu_over_start = tu_inflight[i].start;
+		tu_over_end = tu_inflight[i].end;
+		break;
+	}
+	spin_unlock(&tu_inflight_lock);
+}
+
 static int tu_prepare_cb(struct gmem_pfnpool_user *user,
 			 const struct gmem_pfnpool_range *range)
 {
+	unsigned int delay = READ_ONCE(tu_delay_ms);
+
 	atomic_inc(&tu_prepare);
-	return READ_ONCE(tu_veto) ? -EBUSY : 0;
+	if (READ_ONCE(tu_veto))
+		return -EBUSY;
+	tu_inflight_add(range);
+	if (delay)
+		msleep(delay);
+	return 0;
 }
 
 static void tu_commit_cb(struct gmem_pfnpool_user *user,
 			 const struct gmem_pfnpool_range *range)
 {
 	atomic_inc(&tu_commit);
+	tu_inflight_del(range);
 }
 
 static void tu_abort_cb(struct gmem_pfnpool_user *user,
 			const struct gmem_pfnpool_range *range)
 {
 	atomic_inc(&tu_abort);
+	tu_inflight_del(range);
 }
 
 static const struct gmem_pfnpool_user_ops tu_ops = {
@@ -291,6 +368,9 @@ static int tu_attach_fd(int fd)
 	gf = gmem_pfnpool_file_get(fd);
 	if (IS_ERR(gf))
 		return PTR_ERR(gf);
+	spin_lock(&tu_inflight_lock);
+	memset(tu_inflight, 0, sizeof(tu_inflight));
+	spin_unlock(&tu_inflight_lock);
 	tu_user.name = "testuser";
 	tu_user.ops = &tu_ops;
 	atomic_set(&tu_prepare, 0);
@@ -314,6 +394,12 @@ static int tu_command(char *cmd)
 	}
 	if (sscanf(cmd, "veto %d", &v) == 1) {
 		WRITE_ONCE(tu_veto, !!v);
+		return 0;
+	}
+	if (sscanf(cmd, "delay %d", &v) == 1) {
+		if (v < 0 || v > 1000)
+			return -EINVAL;
+		WRITE_ONCE(tu_delay_ms, v);
 		return 0;
 	}
 	if (sscanf(cmd, "dmabuf %d", &fd) == 1)
@@ -360,6 +446,8 @@ static int tu_command(char *cmd)
 						    &tu_lookup_pfn,
 						    &tu_lookup_attr,
 						    &tu_lookup_order);
+		if (!tu_lookup_ret && tu_lookup_order)
+			tu_inflight_check(a >> PAGE_SHIFT, tu_lookup_order);
 		return 0;
 	}
 	return -EINVAL;
@@ -414,6 +502,11 @@ static int tu_state_show(struct seq_file *m, void *v)
 	seq_printf(m, "dmabuf_sg_bytes %llu\n", tu_sg_bytes);
 	seq_printf(m, "move_notify %d\n", atomic_read(&tu_move_notify));
 	seq_printf(m, "remap_ret %d\n", tu_remap_ret);
+	seq_printf(m, "lookup_over_inflight %d\n", atomic_read(&tu_over_inflight));
+	spin_lock(&tu_inflight_lock);
+	seq_printf(m, "lookup_over_inflight_last %#lx %u %#lx %#lx\n",
+		   tu_over_index, tu_over_order, tu_over_start, tu_over_end);
+	spin_unlock(&tu_inflight_lock);
 	seq_printf(m, "simport_bytes %llu\n", tu_sbytes);
 	seq_printf(m, "sread_ret %d\n", tu_sread_ret);
 	seq_printf(m, "sread_phys %#llx\n", (u64)tu_sread_phys);
