@@ -58,7 +58,7 @@
 #define NBUFS		4
 #define NTDIBUFS	4
 #define MAX_THREADS	16
-#define MAX_REPORTS	20
+#define MAX_REPORTS	6	/* violations printed per invariant */
 #define MAX_ERRNO	140
 #define HANG_MS		30000
 #define FILE_MAX	(64 * MIB)
@@ -132,18 +132,18 @@ static void read_cmdline(void)
 
 enum inv {
 	INV_ERRNO, INV_ACCOUNT, INV_PFN, INV_DATA, INV_PRIVATE, INV_REVOKE,
-	INV_ATTR, INV_UNLOAD, INV_HANG, INV_IMPORT, INV_MAX,
+	INV_ATTR, INV_UNLOAD, INV_HANG, INV_IMPORT, INV_LOOKUP, INV_MAX,
 };
 
 static const char * const inv_names[INV_MAX] = {
 	[INV_ERRNO] = "errno", [INV_ACCOUNT] = "accounting",
 	[INV_PFN] = "pfn", [INV_DATA] = "data", [INV_PRIVATE] = "private",
 	[INV_REVOKE] = "revoke", [INV_ATTR] = "attr", [INV_UNLOAD] = "unload",
-	[INV_HANG] = "hang", [INV_IMPORT] = "import",
+	[INV_HANG] = "hang", [INV_IMPORT] = "import", [INV_LOOKUP] = "lookup",
 };
 
 static atomic_ulong inv_checks[INV_MAX], inv_fails[INV_MAX];
-static atomic_uint reports;
+static atomic_uint reports[INV_MAX];
 static int in_child;	/* a forked child: count, never print */
 static uint64_t t_start;
 
@@ -156,7 +156,7 @@ static void check(enum inv i, int good, const char *fmt, ...)
 	if (good)
 		return;
 	atomic_fetch_add(&inv_fails[i], 1);
-	if (in_child || atomic_fetch_add(&reports, 1) >= MAX_REPORTS)
+	if (in_child || atomic_fetch_add(&reports[i], 1) >= MAX_REPORTS)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -1209,6 +1209,26 @@ static long long tu_get(const char *key)
 	return tu_value(key);
 }
 
+/* The value of @key in the test user's state, as text. */
+static const char *tu_line(const char *key, char *buf, size_t len)
+{
+	char line[256];
+	size_t n = strlen(key);
+	FILE *f = fopen(TU_DEBUGFS "/state", "r");
+
+	snprintf(buf, len, "?");
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ' ') {
+			snprintf(buf, len, "%s", strtok(line + n + 1, "\n") ?: "");
+			break;
+		}
+	if (f)
+		fclose(f);
+	return buf;
+}
+
+static long long tu_over_seen;	/* lookup_over_inflight already reported */
+
 static void op_tu_attach(struct worker *w)
 {
 	struct slot *s;
@@ -1232,8 +1252,12 @@ static void op_tu_attach(struct worker *w)
 static void op_tu_veto(struct worker *w)
 {
 	pthread_mutex_lock(&tu_mu);
-	/* Refusing is the rarer state. */
-	EXPECT(w, tu_ctl("veto %d", below(&w->r, 4) == 0), 0);
+	/* Refusing is the rarer state; so are slow prepares. */
+	if (below(&w->r, 2))
+		EXPECT(w, tu_ctl("veto %d", below(&w->r, 4) == 0), 0);
+	else
+		EXPECT(w, tu_ctl("delay %d", below(&w->r, 3) ? 0 : 5 + (int)below(&w->r, 30)),
+		       0);
 	pthread_mutex_unlock(&tu_mu);
 }
 
@@ -1267,7 +1291,8 @@ static void op_tu_lookup(struct worker *w)
 {
 	struct slot *s = NULL;
 	uint64_t index;
-	long long ret, pfn, attr, order;
+	long long ret, pfn, attr, order, over;
+	char last[128];
 	unsigned int i;
 
 	pthread_mutex_lock(&tu_mu);
@@ -1289,6 +1314,14 @@ static void op_tu_lookup(struct worker *w)
 	ret = tu_get("lookup_ret");
 	check(INV_ERRNO, ret == 0 || ret == -EAGAIN || ret == -ENOSPC || ret == -ENOMEM,
 	      "lookup returned %lld", ret);
+	over = tu_get("lookup_over_inflight");
+	if (over >= 0) {
+		check(INV_LOOKUP, over == tu_over_seen,
+		      "lookup of page %#" PRIx64 " returned order %lld over a block with a conversion in flight (index order start end: %s)",
+		      index, tu_get("lookup_order"), tu_line("lookup_over_inflight_last", last,
+								  sizeof(last)));
+		tu_over_seen = over;
+	}
 	if (ret)
 		goto unlock;
 	pfn = tu_get("lookup_pfn");
@@ -2373,6 +2406,7 @@ int main(void)
 	tu_ctl("unpin 0 0");
 	tu_ctl("detach");
 	tu_ctl("veto 0");
+	tu_ctl("delay 0");
 	if (vgem_fd >= 0)
 		close(vgem_fd);
 	main_enter("tdi teardown");
@@ -2400,6 +2434,9 @@ int main(void)
 	ok(inv_fails[INV_UNLOAD] == 0, "unloading a module in use is refused (%lu attempts)",
 	   atomic_load(&inv_checks[INV_UNLOAD]));
 	ok(inv_fails[INV_HANG] == 0, "no operation hung (limit %d s)", HANG_MS / 1000);
+	ok(inv_fails[INV_LOOKUP] == 0,
+	   "a lookup never returns a huge order over a block with a conversion in flight (%lu checks)",
+	   atomic_load(&inv_checks[INV_LOOKUP]));
 	ok(inv_fails[INV_IMPORT] == 0,
 	   "a static DMA-BUF importer never maps memory its file gave back (%lu checks)",
 	   atomic_load(&inv_checks[INV_IMPORT]));
