@@ -88,17 +88,41 @@ static void order_case_desc(const struct order_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(order, order_cases, order_case_desc);
 
+/* The fault moved to page @index of the same mapping and extent. */
+static struct gmem_pfnpool_map_ctx ctx_at(const struct gmem_pfnpool_map_ctx *c,
+					  pgoff_t index)
+{
+	struct gmem_pfnpool_map_ctx ctx = *c;
+
+	ctx.addr += (index - c->index) << PAGE_SHIFT;
+	ctx.pfn += index - c->index;
+	ctx.index = index;
+	return ctx;
+}
+
 static void map_order_selection(struct kunit *test)
 {
 	const struct order_case *c = test->param_value;
-	struct gmem_pfnpool_map_ctx ctx = c->ctx;
+	struct gmem_pfnpool_map_ctx ctx = c->ctx, first, last;
+	pgoff_t bs = ALIGN_DOWN(ctx.index, 1UL << c->want);
 
 	ctx.addr += ctx.index << PAGE_SHIFT;
 	ctx.pfn += ctx.index;
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_map_order(&ctx, c->max_order),
 			c->want);
-	/* Whatever is chosen really fits; PTEs always do. */
-	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_order_fits(&ctx, c->want));
+	if (!c->want)
+		return;
+	/*
+	 * One entry maps the whole block: a fault on its first or its last
+	 * page must choose the same order, or two faults of one block would
+	 * disagree about how it is mapped.
+	 */
+	first = ctx_at(&ctx, bs);
+	last = ctx_at(&ctx, bs + (1UL << c->want) - 1);
+	KUNIT_EXPECT_EQ_MSG(test, gmem_pfnpool_map_order(&first, c->max_order),
+			    c->want, "first page of the block");
+	KUNIT_EXPECT_EQ_MSG(test, gmem_pfnpool_map_order(&last, c->max_order),
+			    c->want, "last page of the block");
 }
 
 static void map_no_underflow(struct kunit *test)
