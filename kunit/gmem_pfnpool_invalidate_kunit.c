@@ -32,6 +32,7 @@ struct fake_user {
 	int veto;			/* returned by prepare */
 	bool lookup_in_prepare;		/* try a lookup and a pin in prepare */
 	bool slow;			/* sleep in prepare */
+	bool rendezvous;		/* see inv_disjoint_parallel() */
 	char name[16];
 };
 
@@ -49,6 +50,8 @@ struct inv_ctx {
 	unsigned int nlog;
 	int lookup_inside, lookup_outside, pin_inside;
 	atomic_t active, max_active;
+	struct completion first_in_prepare, second_prepared;
+	bool first_waited;	/* the first prepare saw the second one */
 	spinlock_t log_lock;	/* protects log and nlog */
 };
 
@@ -85,6 +88,18 @@ static int fake_prepare(struct gmem_pfnpool_user *user,
 							  &pfn, &attr, &order);
 		ctx->pin_inside = gmem_pfnpool_pin(&ctx->gf, user, range->start,
 						   1);
+	}
+	if (fu->rendezvous) {
+		if (range->start == 0) {
+			/* The first conversion waits inside its prepare... */
+			complete(&ctx->first_in_prepare);
+			ctx->first_waited =
+				wait_for_completion_timeout(&ctx->second_prepared,
+							    5 * HZ) != 0;
+		} else {
+			/* ...until the second one's prepare runs. */
+			complete(&ctx->second_prepared);
+		}
 	}
 	if (fu->slow) {
 		int n = atomic_inc_return(&ctx->active);
@@ -126,6 +141,8 @@ static int inv_test_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, ctx);
 	ctx->test = test;
 	spin_lock_init(&ctx->log_lock);
+	init_completion(&ctx->first_in_prepare);
+	init_completion(&ctx->second_prepared);
 	ctx->buf = vzalloc(POOL_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, ctx->buf);
 	KUNIT_ASSERT_EQ(test, gmem_pfnpool_pool_init(&ctx->pool), 0);
@@ -370,6 +387,7 @@ static void inv_punch_zeroes(struct kunit *test)
 struct conv_thread {
 	struct inv_ctx *ctx;
 	pgoff_t start, end;
+	struct completion *after;	/* wait for it before converting */
 	int ret;
 	struct completion done;
 };
@@ -378,6 +396,12 @@ static int conv_thread_fn(void *data)
 {
 	struct conv_thread *t = data;
 	struct gmem_pfnpool_veto veto = {};
+
+	if (t->after && !wait_for_completion_timeout(t->after, 5 * HZ)) {
+		t->ret = -ETIMEDOUT;
+		complete(&t->done);
+		return 0;
+	}
 
 	t->ret = gmem_pfnpool_convert(&t->ctx->gf, t->start, t->end,
 				      GMEM_PFNPOOL_ATTR_PRIVATE, &veto);
@@ -426,10 +450,24 @@ static void inv_disjoint_parallel(struct kunit *test)
 		{ .ctx = ctx, .start = 512, .end = 576 },
 	};
 
+	/*
+	 * The second conversion starts only once the first is inside user
+	 * 0's prepare, and that prepare returns only when user 0's prepare
+	 * of the second conversion ran (or after 5 s). So both were in
+	 * flight at once, unless disjoint conversions are serialised.
+	 */
+	ctx->users[0].rendezvous = true;
+	t[1].after = &ctx->first_in_prepare;
 	run_two_conversions(test, t);
+	KUNIT_EXPECT_TRUE_MSG(test, ctx->first_waited,
+			      "the second conversion's prepare did not run while the first was in prepare");
 	kunit_info(test, "disjoint conversions in prepare at once: %d\n",
 		   atomic_read(&ctx->max_active));
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_attrs_count(&ctx->gf.attrs), 4);
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 0, 64,
+						       GMEM_PFNPOOL_ATTR_PRIVATE));
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 512, 576,
+						       GMEM_PFNPOOL_ATTR_PRIVATE));
 }
 
 static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
