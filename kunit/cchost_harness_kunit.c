@@ -7,7 +7,10 @@
  * configuration (lockdep, KASAN) is really in effect. The deliberate_failure
  * case fails only when the "fail" parameter is set, on the kernel command
  * line of a kunit.py run (cchost_harness_kunit.fail=1), which proves that a
- * failing case fails the run without rebuilding anything.
+ * failing case fails the run without rebuilding anything. Likewise the
+ * deliberate_warning case WARNs only with cchost_harness_kunit.warn=1: it
+ * passes as far as KUnit knows, and scripts/kunit.sh must fail it for the
+ * kernel report printed while it ran.
  *
  * Locking: one test-local mutex, never nested.
  */
@@ -25,6 +28,10 @@
 static bool fail;
 module_param(fail, bool, 0444);
 MODULE_PARM_DESC(fail, "Make the deliberate_failure case fail (test setup self-test)");
+
+static bool warn;
+module_param(warn, bool, 0444);
+MODULE_PARM_DESC(warn, "Make the deliberate_warning case WARN (test setup self-test)");
 
 /*
  * The string MODULE_IMPORT_NS() would record, captured by expanding it with
@@ -107,12 +114,19 @@ static void deliberate_failure(struct kunit *test)
 			       "cchost_harness_kunit.fail=1: failing on purpose");
 }
 
+/* No expectation fails here: only the kernel report can fail the case. */
+static void deliberate_warning(struct kunit *test)
+{
+	WARN(warn, "cchost_harness_kunit.warn=1: warning on purpose\n");
+}
+
 static struct kunit_case cchost_harness_cases[] = {
 	KUNIT_CASE(compat_import_ns),
 	KUNIT_CASE(compat_flags),
 	KUNIT_CASE(debug_config),
 	KUNIT_CASE(lockdep_active),
 	KUNIT_CASE(deliberate_failure),
+	KUNIT_CASE(deliberate_warning),
 	{}
 };
 

@@ -25,7 +25,10 @@
 # one line in drivers/Kconfig and drivers/Makefile; the repository's top
 # Kconfig/Kbuild are then read in tree. Build directories and the ccache live
 # under $CCHOST_CACHE/kunit, so reruns only rebuild what changed. Records one
-# result per test case: "kunit <arch> <suite>.<case>".
+# result per test case: "kunit <arch> <suite>.<case>". A kernel report (a
+# WARNING, BUG, lockdep or KASAN report, ...) printed while a case runs fails
+# that case even if kunit.py reported it as passed: the raw console log is
+# cut into cases at their KTAP result lines (see case_reports()).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -188,6 +191,89 @@ for suite in data.get("sub_groups", []):
 EOF
 }
 
+# Kernel reports that fail the case they are printed in (extended regexps);
+# the same reports the guest console scanner fails a boot on (qemu.sh).
+KUNIT_SPLAT_RE='Oops|BUG:|WARNING:|Kernel panic|general protection fault|'\
+'possible circular locking|inconsistent lock state|suspicious RCU usage|'\
+'INFO: task .* blocked|possible recursive locking|held lock freed|'\
+'hung_task|possible irq lock inversion|bad unlock balance|'\
+'lock held when returning to user space|sleeping function called from invalid context|'\
+'KASAN:|UBSAN:|kmemleak: [0-9]+ new suspected|unreferenced object|'\
+'Call Trace:|list_add corruption|list_del corruption|refcount_t:|'\
+'kernel BUG at|RIP: [0-9a-f]{4}:|stack-protector|double fault|'\
+'rcu_sched detected stall|rcu_preempt detected stall|soft lockup|hard LOCKUP'
+
+# Print "suite.case<TAB>report line" for every kernel report in the raw
+# console log (kunit.py's <build_dir>/test.log) of a case: the lines after
+# the suite's "# Subtest:" line or the previous case's result line, up to
+# and including the case's "ok/not ok N case" line (at suite level: 4
+# spaces of KTAP indentation; parameters are nested deeper and belong to
+# their case). Reports between the last case and the end of a suite are
+# printed as "suite.(suite exit)". KTAP lines themselves (test output,
+# "# ..." comments) never count: a case logging "WARNING:" is not a report.
+case_reports() {
+	python3 - "$1" "$KUNIT_SPLAT_RE" <<'EOF'
+import re, sys
+try:
+    lines = open(sys.argv[1], errors="replace").read().splitlines()
+except OSError as e:
+    sys.stderr.write("[cchost] no kunit.py console log (%s)\n" % e)
+    sys.exit(0)
+splat = re.compile(sys.argv[2])
+stamp = re.compile(r"^\[ *[0-9]+\.[0-9]+\] ?")
+ktap = re.compile(r"^\s*(#|ok |not ok |KTAP version|TAP version|[0-9]+\.\.[0-9]+)")
+subtest = re.compile(r"^    # Subtest: (\S+)")
+case_result = re.compile(r"^    (?:not )?ok [0-9]+ (\S+)")
+suite_result = re.compile(r"^(?:not )?ok [0-9]+ ")
+suite, reports = None, []
+for raw in lines:
+    line = stamp.sub("", raw.rstrip("\r"))
+    m = subtest.match(line)
+    if m:
+        suite, reports = m.group(1), []
+        continue
+    if suite is None:
+        continue
+    m = case_result.match(line)
+    if m:
+        for r in reports:
+            print("%s.%s\t%s" % (suite, m.group(1), r))
+        reports = []
+        continue
+    if suite_result.match(line):
+        for r in reports:
+            print("%s.(suite exit)\t%s" % (suite, r))
+        suite, reports = None, []
+        continue
+    if not ktap.match(line) and splat.search(line):
+        reports.append(line.strip())
+EOF
+}
+
+# Turn "PASS suite.case" results into FAIL where case_reports() found a
+# report in the case; add a FAIL for reports outside the cases of a suite.
+apply_reports() {
+	python3 - "$1" "$2" <<'EOF'
+import sys
+results = [l.split(" ", 1) for l in sys.argv[1].splitlines() if " " in l]
+bad = {}
+for l in sys.argv[2].splitlines():
+    name, _, what = l.partition("\t")
+    bad.setdefault(name, []).append(what)
+names = {n for _, n in results}
+for status, name in results:
+    if name in bad:
+        sys.stderr.write("    kernel report during %s: %s\n" % (name, bad[name][0]))
+        if status == "PASS":
+            status = "FAIL"
+    print(status, name)
+for name in bad:
+    if name not in names:
+        sys.stderr.write("    kernel report during %s: %s\n" % (name, bad[name][0]))
+        print("FAIL", name)
+EOF
+}
+
 run_arch() {
 	local arch=$1 tree=$2 cfg build log json rc=0 make_opts n_fail=0 n_pass=0 line status name
 	case $arch in
@@ -202,7 +288,8 @@ run_arch() {
 	build=$KDIR/build/$(basename "$tree")-$arch
 	log=$KDIR/log/$arch.log
 	json=$KDIR/log/$arch.json
-	rm -f "$json"
+	# test.log: kunit.py's raw console log, scanned by case_reports().
+	rm -f "$json" "$build/test.log"
 	make_opts="CC=ccache gcc"
 	local args=(run "--build_dir=$build" "--kunitconfig=$cfg" --jobs=2
 		    "--timeout=$TIMEOUT" "--make_options=$make_opts" "--json=$json")
@@ -223,10 +310,14 @@ run_arch() {
 	# Show the result section (and the tail on errors).
 	sed -n '/====.*\(cchost\|gmem\|tdi\|=====\)/,$p' "$log" | grep -E '\[(PASSED|FAILED|SKIPPED|CRASHED|ERROR)\]|Testing complete|Ran [0-9]|Elapsed' | tail -n 60 || true
 
-	local results
+	local results reports
 	results=$(record_json "$json" || true)
+	reports=$(case_reports "$build/test.log" || true)
+	results=$(apply_reports "$results" "$reports")
 	if [ "$EXPECT_FAIL" = 1 ]; then
-		if [ "$rc" != 0 ] && grep -q '^FAIL ' <<<"$results" && ! grep -qiE 'crash|ERROR ' <<<"$results"; then
+		# kunit.py itself exits 0 when the only failure is a kernel report.
+		if { [ "$rc" != 0 ] || [ -n "$reports" ]; } &&
+		   grep -q '^FAIL ' <<<"$results" && ! grep -qiE 'crash|ERROR ' <<<"$results"; then
 			grep '^FAIL ' <<<"$results" | sed 's/^/    failed as expected: /'
 			result_pass "kunit $arch harness self-test catches a failing case"
 		else
@@ -252,7 +343,7 @@ run_arch() {
 		fi
 		return 1
 	fi
-	return 0
+	[ "$n_fail" = 0 ]
 }
 
 if [ -f "$KSRC" ]; then
