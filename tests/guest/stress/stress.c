@@ -1996,11 +1996,11 @@ static void report_stuck(void)
 
 	for (i = 0; i < nthreads; i++) {
 		int op = atomic_load(&workers[i].op);
+		uint64_t since = atomic_load(&workers[i].op_since), now = now_ms();
 
-		if (op >= 0 && now_ms() - atomic_load(&workers[i].op_since) > HANG_MS)
+		if (op >= 0 && now > since && now - since > HANG_MS)
 			check(INV_HANG, 0, "thread %u stuck in %s for %llu ms", i,
-			      ops[op].name,
-			      (unsigned long long)(now_ms() - atomic_load(&workers[i].op_since)));
+			      ops[op].name, (unsigned long long)(now - since));
 	}
 }
 
@@ -2049,6 +2049,8 @@ static void *watchdog_main(void *arg)
 {
 	unsigned int i;
 
+	uint64_t dumped[MAX_THREADS] = { 0 };
+
 	for (;;) {
 		uint64_t now, since;
 		int op, stuck = 0;
@@ -2058,6 +2060,15 @@ static void *watchdog_main(void *arg)
 		for (i = 0; i < nthreads; i++) {
 			op = atomic_load(&workers_op(i));
 			since = atomic_load(&workers_since(i));
+			/* Slow: show where everyone is, once per operation. */
+			if (op >= 0 && now > since && now - since > HANG_MS / 2 &&
+			    dumped[i] != since) {
+				dumped[i] = since;
+				printf("# thread %u in %s for %llu s (seed=%" PRIu64 "):\n", i,
+				       ops[op].name, (unsigned long long)(now - since) / 1000,
+				       seed);
+				dump_tasks();
+			}
 			if (op >= 0 && now > since && now - since > HANG_MS) {
 				printf("not ok %d - no operation hung: thread %u stuck in %s for %llu s (seed=%" PRIu64 ")\n",
 				       ++tap_n, i, ops[op].name,
