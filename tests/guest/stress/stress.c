@@ -37,7 +37,7 @@
  *
  * Parameters come from the kernel command line (the runner passes no
  * arguments): cchost.stress_seed=N (default: from the clock),
- * cchost.stress_duration=SECONDS (default 25), cchost.stress_threads=N
+ * cchost.stress_duration=SECONDS (default 20), cchost.stress_threads=N
  * (default 4). The seed is printed as "# seed=N"; it fixes the sequence of
  * operations of every thread, not the interleaving of the threads.
  */
@@ -68,7 +68,7 @@
 /* ---- parameters, randomness ---- */
 
 static uint64_t seed;
-static unsigned int duration = 25, nthreads = 4;
+static unsigned int duration = 20, nthreads = 4;
 static uint64_t magic16;	/* top 16 bits of every data word */
 
 struct rng {
