@@ -44,7 +44,6 @@
 #include "../gmem/gmem_test.h"
 #include "../tdi/tdi_test.h"
 
-#include <inttypes.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <time.h>
@@ -98,6 +97,7 @@ static uint64_t now_ms(void)
 
 static void read_cmdline(void)
 {
+	static const char sep[] = { ' ', '\n', 0 };
 	char buf[4096] = "", *tok, *save;
 	int fd = open("/proc/cmdline", O_RDONLY);
 	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : 0;
@@ -106,7 +106,7 @@ static void read_cmdline(void)
 	if (fd >= 0)
 		close(fd);
 	buf[n > 0 ? n : 0] = 0;
-	for (tok = strtok_r(buf, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
+	for (tok = strtok_r(buf, sep, &save); tok; tok = strtok_r(NULL, sep, &save)) {
 		if (!strncmp(tok, "cchost.stress_seed=", 19)) {
 			seed = strtoull(tok + 19, NULL, 0);
 			have_seed = 1;
@@ -161,7 +161,7 @@ static void check(enum inv i, int good, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
-	printf("# VIOLATION [%s] seed=%" PRIu64 " t=%.1fs: %s\n", inv_names[i],
+	printf("# VIOLATION [%s] seed=%lu t=%.1fs: %s\n", inv_names[i],
 	       seed, (now_ms() - t_start) / 1000.0, msg);
 	fflush(stdout);
 }
@@ -234,11 +234,18 @@ static void expect_exact(struct worker *w, int ret, int err, int want,
 /* ---- fault probes (thread-safe: per-thread jump buffer) ---- */
 
 static __thread sigjmp_buf probe_jb;
-static __thread volatile int probing;
+static __thread int probing;	/* read by the signal handler */
+
+static void set_probing(int on)
+{
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&probing, on, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+}
 
 static void probe_handler(int sig, siginfo_t *si, void *uc)
 {
-	if (probing)
+	if (__atomic_load_n(&probing, __ATOMIC_RELAXED))
 		siglongjmp(probe_jb, 1);
 	signal(sig, SIG_DFL);
 	raise(sig);
@@ -256,36 +263,33 @@ static void install_handlers(void)
 /* Copy @n bytes; 0, or -1 if the access faulted. */
 static int probe_copy(void *dst, const void *src, size_t n)
 {
-	volatile int ret = 0;
+	size_t i;
 
-	probing = 1;
+	set_probing(1);
 	if (sigsetjmp(probe_jb, 1)) {
-		ret = -1;
-	} else {
-		size_t i;
-
-		for (i = 0; i < n / 8; i++)
-			__atomic_store_n((uint64_t *)dst + i,
-					 __atomic_load_n((const uint64_t *)src + i,
-							 __ATOMIC_RELAXED),
-					 __ATOMIC_RELAXED);
+		set_probing(0);
+		return -1;
 	}
-	probing = 0;
-	return ret;
+	for (i = 0; i < n / 8; i++)
+		__atomic_store_n((uint64_t *)dst + i,
+				 __atomic_load_n((const uint64_t *)src + i,
+						 __ATOMIC_RELAXED),
+				 __ATOMIC_RELAXED);
+	set_probing(0);
+	return 0;
 }
 
 /* Read a 32-bit register; 0, or -1 if the access faulted. */
 static int probe_read32(const void *p, __u32 *v)
 {
-	volatile int ret = 0;
-
-	probing = 1;
-	if (sigsetjmp(probe_jb, 1))
-		ret = -1;
-	else
-		*v = __atomic_load_n((const __u32 *)p, __ATOMIC_RELAXED);
-	probing = 0;
-	return ret;
+	set_probing(1);
+	if (sigsetjmp(probe_jb, 1)) {
+		set_probing(0);
+		return -1;
+	}
+	*v = __atomic_load_n((const __u32 *)p, __ATOMIC_RELAXED);
+	set_probing(0);
+	return 0;
 }
 
 /* ---- page contents ---- */
@@ -313,22 +317,21 @@ static int words_ok(const uint64_t *v, uint64_t id, uint64_t gen,
 		if (!x)
 			continue;
 		if ((x & 0xffff000000000000ULL) != magic16 || tag != (uint64_t)i + 1) {
-			snprintf(why, len, "garbage %#" PRIx64 " in word %d", x, i);
+			snprintf(why, len, "garbage %#lx in word %d", x, i);
 			return 0;
 		}
 		if (tag == W_ID && val != (id & 0xffffffff)) {
-			snprintf(why, len, "data of file %" PRIu64 " found in file %" PRIu64,
+			snprintf(why, len, "data of file %lu found in file %lu",
 				 val, id);
 			return 0;
 		}
 		if (tag == W_GEN && val != (gen & 0xffffffff)) {
-			snprintf(why, len, "data of punch generation %" PRIu64
-				 " after generation %" PRIu64 " (punched, not zeroed)",
+			snprintf(why, len, "punched data (generation %lu, now %lu)",
 				 val, gen);
 			return 0;
 		}
 		if (tag == W_INDEX && val != (index & 0xffffffff)) {
-			snprintf(why, len, "data of page %" PRIu64 " at page %" PRIu64,
+			snprintf(why, len, "data of page %lu at page %lu",
 				 val, index);
 			return 0;
 		}
@@ -397,29 +400,24 @@ static uint64_t pick_size(struct worker *w)
 static void pick_range(struct worker *w, uint64_t size, __u64 *off,
 		       __u64 *len)
 {
-	uint64_t pages = size / PAGE, a, b;
+	uint64_t pages = size / PAGE, a, b, k;
 
-	switch (below(&w->r, 4)) {
-	case 0:		/* whole file */
+	k = below(&w->r, 4);
+	if (k == 0) {			/* whole file */
 		*off = 0;
 		*len = size;
 		return;
-	case 1:		/* 2 MiB aligned block */
-		if (size >= 2 * MIB) {
-			*off = below(&w->r, size / (2 * MIB)) * 2 * MIB;
-			*len = 2 * MIB;
-			return;
-		}
-		/* fall through */
-	case 2:		/* a few pages */
-		a = below(&w->r, pages);
-		b = a + 1 + below(&w->r, 16);
-		break;
-	default:
-		a = below(&w->r, pages);
-		b = a + 1 + below(&w->r, pages - a);
-		break;
 	}
+	if (k == 1 && size >= 2 * MIB) {	/* 2 MiB aligned block */
+		*off = below(&w->r, size / (2 * MIB)) * 2 * MIB;
+		*len = 2 * MIB;
+		return;
+	}
+	a = below(&w->r, pages);
+	if (k <= 2)			/* a few pages */
+		b = a + 1 + below(&w->r, 16);
+	else
+		b = a + 1 + below(&w->r, pages - a);
 	if (b > pages)
 		b = pages;
 	*off = a * PAGE;
@@ -461,8 +459,8 @@ static int read_page(struct worker *w, struct slot *s, struct gmap *m,
 	for (i = 0; i < 2; i++)
 		if (!words_ok(v[i], s->id, s->page_gen[index], index, why,
 			      sizeof(why))) {
-			check(INV_DATA, 0, "thread %u %s: file %" PRIu64
-			      " page %#" PRIx64 ": %s", w ? w->idx : 99, ctx,
+			check(INV_DATA, 0, "thread %u %s: file %lu page %#lx: %s",
+			      w ? w->idx : 99, ctx,
 			      s->id, index, why);
 			return 0;
 		}
@@ -1087,14 +1085,29 @@ static void op_gmem_invalid(struct worker *w)
 	if (!s)
 		return;
 	switch (k) {
-	case 0: sa.flags = 1; break;
-	case 1: sa.reserved[1] = 1; break;
-	case 2: sa.attr = 2; break;
-	case 3: sa.offset = 100; break;
-	case 4: sa.offset = s->size; break;
-	case 5: sa.offset = UINT64_MAX & ~(PAGE - 1); break;
-	case 6: sa.size = 0; break;
-	default: break;
+	case 0:
+		sa.flags = 1;
+		break;
+	case 1:
+		sa.reserved[1] = 1;
+		break;
+	case 2:
+		sa.attr = 2;
+		break;
+	case 3:
+		sa.offset = 100;
+		break;
+	case 4:
+		sa.offset = s->size;
+		break;
+	case 5:
+		sa.offset = UINT64_MAX & ~(PAGE - 1);
+		break;
+	case 6:
+		sa.size = 0;
+		break;
+	default:
+		break;
 	}
 	if (k <= 6) {
 		ret = ioctl(s->fd, GMEM_PFNPOOL_IOC_SET_ATTR, &sa);
@@ -1158,14 +1171,14 @@ static void op_private_check(struct worker *w)
 		goto out;
 	p = m->addr + index * PAGE - m->off;
 	check(INV_PRIVATE, probe_copy(v, p, sizeof(v)) == -1,
-	      "file %" PRIu64 " private page %#" PRIx64 " readable through a mapping",
+	      "file %lu private page %#lx readable through a mapping",
 	      s->id, index);
 	memfd = open("/proc/self/mem", O_RDONLY | O_CLOEXEC);
 	memset(v, 0, sizeof(v));
 	n = memfd >= 0 ? pread(memfd, v, sizeof(v), (uintptr_t)p) : -1;
 	check(INV_PRIVATE, n <= 0 || !memcmp(v, zero, sizeof(v)) ||
 	      (v[0] & 0xffff000000000000ULL) != magic16,
-	      "private page %#" PRIx64 " read through /proc/self/mem: %#" PRIx64,
+	      "private page %#lx read through /proc/self/mem: %#lx",
 	      index, v[0]);
 	if (memfd >= 0)
 		close(memfd);
@@ -1176,7 +1189,7 @@ static void op_private_check(struct worker *w)
 	rio.iov_len = sizeof(v);
 	n = process_vm_readv(getpid(), &lio, 1, &rio, 1, 0);
 	check(INV_PRIVATE, n <= 0 || (v[0] & 0xffff000000000000ULL) != magic16,
-	      "private page %#" PRIx64 " read through process_vm_readv: %#" PRIx64,
+	      "private page %#lx read through process_vm_readv: %#lx",
 	      index, v[0]);
 out:
 	pthread_rwlock_unlock(&s->lk);
@@ -1238,7 +1251,10 @@ static void op_tu_attach(struct worker *w)
 		EXPECT(w, tu_ctl("detach"), 0);
 		tu_file_id = 0;
 		tu_pins_held = 0;
-	} else if ((s = slot_get(w, 0))) {
+	} else {
+		s = slot_get(w, 0);
+		if (!s)
+			goto out;
 		if (!EXPECT(w, tu_ctl("attach %d", s->fd), EBUSY)) {
 			tu_file_id = s->id;
 			tu_file_size = s->size;
@@ -1246,6 +1262,7 @@ static void op_tu_attach(struct worker *w)
 		}
 		pthread_rwlock_unlock(&s->lk);
 	}
+out:
 	pthread_mutex_unlock(&tu_mu);
 }
 
@@ -1317,7 +1334,7 @@ static void op_tu_lookup(struct worker *w)
 	over = tu_get("lookup_over_inflight");
 	if (over >= 0) {
 		check(INV_LOOKUP, over == tu_over_seen,
-		      "lookup of page %#" PRIx64 " returned order %lld over a block with a conversion in flight (index order start end: %s)",
+		      "lookup of page %#lx: order %lld over a conversion in flight (%s)",
 		      index, tu_get("lookup_order"), tu_line("lookup_over_inflight_last", last,
 								  sizeof(last)));
 		tu_over_seen = over;
@@ -1331,7 +1348,7 @@ static void op_tu_lookup(struct worker *w)
 	      (order == 0 || order == 9 || order == 18) &&
 	      (((pfn - (long long)(index & ((1ULL << order) - 1))) &
 		((1LL << order) - 1)) == 0),
-	      "lookup of page %#" PRIx64 ": pfn %#llx attr %lld order %lld", index,
+	      "lookup of page %#lx: pfn %#llx attr %lld order %lld", index,
 	      pfn, attr, order);
 	if (s && order) {
 		uint64_t first = index & ~((1ULL << order) - 1);
@@ -1340,7 +1357,7 @@ static void op_tu_lookup(struct worker *w)
 		if (!ioctl(s->fd, GMEM_PFNPOOL_IOC_GET_ATTR, &a))
 			check(INV_ATTR, a.attr == attr && a.range_offset <= first * PAGE &&
 			      a.range_offset + a.range_size >= (first + (1ULL << order)) * PAGE,
-			      "lookup order %lld at page %#" PRIx64 " but attr %u only on [%#llx, +%#llx)",
+			      "lookup order %lld at %#lx, attr %u only on [%#llx, +%#llx)",
 			      order, index, a.attr, (unsigned long long)a.range_offset,
 			      (unsigned long long)a.range_size);
 	}
@@ -1429,8 +1446,7 @@ static int static_check(struct worker *w, uint64_t k)
 	if (v[1] >> 32 == (magic16 | (uint64_t)W_GEN << 32) >> 32)
 		v[1] = word(W_GEN, 0);
 	check(INV_IMPORT, words_ok(v, tu_s_id, 0, tu_s_index + k, why, sizeof(why)),
-	      "static DMA-BUF importer of file %" PRIu64 " page %#" PRIx64
-	      " (phys %#llx) reads memory the file no longer owns: %s",
+	      "static importer of file %lu page %#lx (phys %#llx) reads: %s",
 	      tu_s_id, tu_s_index + k, tu_u64("sread_phys"), why);
 	return 0;
 }
@@ -1477,10 +1493,10 @@ static void static_owned(struct worker *w, struct slot *s)
 		phys = tu_u64("sread_phys");
 		pfn = extent_pfn(st.st_ino, tu_s_index + k);
 		check(INV_IMPORT, pfn && pfn * PAGE == phys,
-		      "static DMA-BUF importer of file %" PRIu64 " page %#" PRIx64
-		      " still maps phys %#llx, which the file %s", s->id, tu_s_index + k,
-		      phys, pfn ? "no longer backs that page with" :
-		      "gave back to the pool (punched)");
+		      "static importer of file %lu page %#lx maps phys %#llx, %s",
+		      s->id, tu_s_index + k,
+		      phys, pfn ? "not the file's page any more" :
+		      "freed to the pool (punched)");
 	}
 }
 
@@ -1532,7 +1548,8 @@ static void op_tu_static(struct worker *w)
 	int i;
 
 	pthread_mutex_lock(&tu_mu);
-	if (!tu_s_id && (s = slot_get(w, 0))) {
+	s = tu_s_id ? NULL : slot_get(w, 0);
+	if (s) {
 		pthread_mutex_lock(&s->mu);
 		i = below(&w->r, NBUFS);
 		for (k = 0; k < NBUFS && s->bufs[i] < 0; k++)
@@ -1799,12 +1816,23 @@ static void op_tdi_invalid(struct worker *w)
 	int k = below(&w->r, 9), ret;
 
 	switch (k) {
-	case 0: g.bar = 6; break;
-	case 1: g.kind = 2; break;
-	case 2: g.flags = 1; break;
-	case 3: g.open_flags = O_WRONLY | O_APPEND; break;
-	case 4: g.size = 1; break;
-	default: break;
+	case 0:
+		g.bar = 6;
+		break;
+	case 1:
+		g.kind = 2;
+		break;
+	case 2:
+		g.flags = 1;
+		break;
+	case 3:
+		g.open_flags = O_WRONLY | O_APPEND;
+		break;
+	case 4:
+		g.size = 1;
+		break;
+	default:
+		break;
 	}
 	if (k <= 4) {
 		ret = ioctl(tdi.dev, TDI_DMABUF_IOCTL_GET_DMABUF, &g);
@@ -1934,7 +1962,7 @@ static int check_pool(const char *when, int report)
 	if (f)
 		fclose(f);
 	f = fopen(GMEM_DEBUGFS "/extents", "r");
-	CHK(INV_PFN, f != NULL, "%s: no debugfs extents file", when);
+	CHK(INV_PFN, !!f, "%s: no debugfs extents file", when);
 	if (!f)
 		return bad;
 	while (n < ARRAY_SIZE(ext) && fgets(line, sizeof(line), f))
@@ -1989,7 +2017,6 @@ static int pause_workers(void)
 	return pthread_rwlock_timedwrlock(&quiesce, &ts) ? -1 : 0;
 }
 
-
 static void report_stuck(void)
 {
 	unsigned int i;
@@ -2006,7 +2033,7 @@ static void report_stuck(void)
 
 /* Where the main thread is, for the watchdog. */
 static atomic_ullong main_since;
-static const char *volatile main_doing;
+static const char *main_doing;	/* atomic accesses only */
 
 static void dump_tasks(void)
 {
@@ -2040,6 +2067,12 @@ static void dump_tasks(void)
 	fflush(stdout);
 }
 
+static void report_hang(const char *who, const char *what, uint64_t ms)
+{
+	printf("not ok %d - no operation hung: %s in %s for %llu s, seed=%lu\n",
+	       ++tap_n, who, what, (unsigned long long)ms / 1000, seed);
+}
+
 /*
  * A stuck operation is a failure: say which, show where every thread of
  * ours is and have the kernel print its blocked tasks, then give up (the
@@ -2052,6 +2085,7 @@ static void *watchdog_main(void *arg)
 	uint64_t dumped[MAX_THREADS] = { 0 };
 
 	for (;;) {
+		const char *doing;
 		uint64_t now, since;
 		int op, stuck = 0;
 
@@ -2064,23 +2098,23 @@ static void *watchdog_main(void *arg)
 			if (op >= 0 && now > since && now - since > HANG_MS / 2 &&
 			    dumped[i] != since) {
 				dumped[i] = since;
-				printf("# thread %u in %s for %llu s (seed=%" PRIu64 "):\n", i,
+				printf("# thread %u in %s for %llu s (seed=%lu):\n", i,
 				       ops[op].name, (unsigned long long)(now - since) / 1000,
 				       seed);
 				dump_tasks();
 			}
 			if (op >= 0 && now > since && now - since > HANG_MS) {
-				printf("not ok %d - no operation hung: thread %u stuck in %s for %llu s (seed=%" PRIu64 ")\n",
-				       ++tap_n, i, ops[op].name,
-				       (unsigned long long)(now - since) / 1000, seed);
+				char who[32];
+
+				snprintf(who, sizeof(who), "thread %u", i);
+				report_hang(who, ops[op].name, now - since);
 				stuck = 1;
 			}
 		}
 		since = atomic_load(&main_since);
-		if (main_doing && now > since && now - since > HANG_MS) {
-			printf("not ok %d - no operation hung: main thread stuck in %s for %llu s (seed=%" PRIu64 ")\n",
-			       ++tap_n, main_doing, (unsigned long long)(now - since) / 1000,
-			       seed);
+		doing = __atomic_load_n(&main_doing, __ATOMIC_RELAXED);
+		if (doing && now > since && now - since > HANG_MS) {
+			report_hang("main thread", doing, now - since);
 			stuck = 1;
 		}
 		if (!stuck)
@@ -2097,7 +2131,7 @@ static void *watchdog_main(void *arg)
 static void main_enter(const char *what)
 {
 	atomic_store(&main_since, now_ms());
-	main_doing = what;
+	__atomic_store_n(&main_doing, what, __ATOMIC_RELAXED);
 }
 
 /* ---- allocation fault injection ---- */
@@ -2169,14 +2203,15 @@ static void fi_one(int ret, int err, const int *allowed, const char *what)
 
 #define FI_CALL(what, call, ...) do {					\
 	static const int __al[] = { __VA_ARGS__, 0 };			\
+	const char *__what = (what);					\
 	int __r, __e;							\
 	make_it_fail(1);						\
 	__r = (call);							\
 	__e = errno;							\
 	make_it_fail(0);						\
-	if (__r >= 0 && (what)[0] == '+')				\
+	if (__r >= 0 && __what[0] == '+')				\
 		close(__r);						\
-	fi_one(__r, __e, __al, what);					\
+	fi_one(__r, __e, __al, __what);					\
 } while (0)
 
 static void fault_injection(void)
@@ -2190,10 +2225,10 @@ static void fault_injection(void)
 
 	if (access("/sys/kernel/debug/failslab", F_OK) ||
 	    access("/sys/kernel/debug/fail_page_alloc", F_OK)) {
-		ok(1, "allocation fault injection # SKIP kernel without CONFIG_FAILSLAB/CONFIG_FAIL_PAGE_ALLOC");
+		ok(1, "fault injection # SKIP no CONFIG_FAILSLAB/CONFIG_FAIL_PAGE_ALLOC");
 		return;
 	}
-	if (!ok(fi_setup(1) == 0, "fault injection configured (failslab, fail_page_alloc, task-filter)"))
+	if (!ok(fi_setup(1) == 0, "failslab and fail_page_alloc set up, task-filter"))
 		return;
 	fd = gmem_create(gdev, 4 * MIB, 0);
 	for (i = 0; i < 40 && fd >= 0; i++) {
@@ -2238,8 +2273,9 @@ static void tdi_prepare(void)
 	__u8 pos = 0, id;
 	int guard;
 
-	if (tdi_setup(&tdi, 1) || !ok(fake_setup_edu(tdi.bdf) == 0,
-				       "fake provider serves %s", tdi.bdf))
+	if (tdi_setup(&tdi, 1))
+		return;
+	if (!ok(fake_setup_edu(tdi.bdf) == 0, "fake provider serves %s", tdi.bdf))
 		return;
 	if (!ok(ioctl(tdi.dev, VFIO_DEVICE_GET_REGION_INFO, &ri) == 0,
 		"config region of the VFIO device"))
@@ -2299,8 +2335,8 @@ int main(void)
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	read_cmdline();
 	magic16 = (0x8000ULL | (seed & 0x7fff)) << 48;
-	printf("# seed=%" PRIu64 " duration=%us threads=%u\n", seed, duration, nthreads);
-	printf("# reproduce: make stress SEED=%" PRIu64 " DURATION=%u\n", seed, duration);
+	printf("# seed=%lu duration=%us threads=%u\n", seed, duration, nthreads);
+	printf("# reproduce: make stress SEED=%lu DURATION=%u\n", seed, duration);
 	install_handlers();
 	signal(SIGPIPE, SIG_IGN);
 
@@ -2359,7 +2395,7 @@ int main(void)
 		}
 		main_enter("pool check");
 		check_pool_settled("during the run");
-		main_doing = NULL;
+		__atomic_store_n(&main_doing, NULL, __ATOMIC_RELAXED);
 		checks++;
 		pthread_rwlock_unlock(&quiesce);
 		next_check = now_ms() + 3000;
@@ -2400,7 +2436,7 @@ int main(void)
 		     atomic_load(&ops[i].calls) * 1000.0 / (elapsed ? elapsed : 1),
 		     atomic_load(&ops[i].errors), errs);
 	}
-	diag("pages written %lu, pages read and checked %lu, pages read by the static importer %lu, pool checks %u",
+	diag("pages written %lu, checked %lu, read by the static importer %lu; pool checks %u",
 	     atomic_load(&pages_written), atomic_load(&pages_checked),
 	     atomic_load(&static_reads), checks);
 
@@ -2426,11 +2462,11 @@ int main(void)
 	bad = check_pool_settled("after everything was closed");
 	used_end = pool_value("used");
 
-	ok(inv_fails[INV_ERRNO] == 0, "every call returned success or a documented errno (%lu checks)",
+	ok(inv_fails[INV_ERRNO] == 0, "every call succeeded or gave a documented errno (%lu)",
 	   atomic_load(&inv_checks[INV_ERRNO]) + total);
-	ok(inv_fails[INV_ACCOUNT] == 0, "pool free + used == total, extents add up to used (%lu checks)",
+	ok(inv_fails[INV_ACCOUNT] == 0, "pool free + used == total, extents sum to used (%lu)",
 	   atomic_load(&inv_checks[INV_ACCOUNT]));
-	ok(inv_fails[INV_PFN] == 0, "no PFN backs two files, every extent inside the pool (%lu extents checked)",
+	ok(inv_fails[INV_PFN] == 0, "no PFN backs two files, every extent in the pool (%lu checks)",
 	   atomic_load(&inv_checks[INV_PFN]));
 	ok(inv_fails[INV_DATA] == 0,
 	   "memory handed out again reads zero: no other file's, punched or other page's data (%lu pages)",
@@ -2463,6 +2499,6 @@ int main(void)
 	if (vgem_fd >= 0)
 		run("modload -r vgem >/dev/null 2>&1");
 	if (tap_failed)
-		printf("# reproduce: make stress SEED=%" PRIu64 " DURATION=%u\n", seed, duration);
+		printf("# reproduce: make stress SEED=%lu DURATION=%u\n", seed, duration);
 	return tap_done();
 }
