@@ -177,21 +177,21 @@ if [ $guest = 1 ] && [ $debug = 1 ]; then
 		rc_before=$rc
 		logf=$CCHOST_CACHE/logs/guest-harness-debug.log
 		g="guest harness-debug harness"
-		segment "$logf" harness/10-kasan > "$scratch/kasan.seg"
-		segment "$logf" harness/20-lockdep > "$scratch/lockdep.seg"
+		segment "$logf" harness/30-kasan > "$scratch/kasan.seg"
+		segment "$logf" harness/10-lockdep > "$scratch/lockdep.seg"
 		expect "debug kernel: run with an instrument report exits non-zero" [ $irc -ne 0 ]
 		expect "debug kernel: KASAN use-after-free reported and fails the run" \
-			eval 'grep -qx "PASS $g/10-kasan: harness: cchost_instruments trigger=kasan loaded" "$ires" &&
+			eval 'grep -qx "PASS $g/30-kasan: harness: cchost_instruments trigger=kasan loaded" "$ires" &&
 			      grep -q "BUG: KASAN: slab-use-after-free in cchost_instruments" "$scratch/kasan.seg" &&
 			      ! qemu_scan_log "$scratch/kasan.seg" > /dev/null'
 		expect "debug kernel: lockdep inversion reported and fails the run" \
-			eval 'grep -qx "PASS $g/20-lockdep: harness: cchost_instruments trigger=lockdep loaded" "$ires" &&
+			eval 'grep -qx "PASS $g/10-lockdep: harness: cchost_instruments trigger=lockdep loaded" "$ires" &&
 			      grep -q "possible circular locking dependency" "$scratch/lockdep.seg" &&
 			      ! qemu_scan_log "$scratch/lockdep.seg" > /dev/null'
 		expect "debug kernel: kmemleak leak reported and fails the run" \
-			eval 'grep -qx "PASS $g/30-leak: harness: cchost_instruments trigger=leak loaded" "$ires" &&
+			eval 'grep -qx "PASS $g/20-leak: harness: cchost_instruments trigger=leak loaded" "$ires" &&
 			      grep -q "^FAIL guest harness-debug kmemleak: " "$ires" &&
-			      sed -n "/^@@cchost kmemleak /,\$p" "$logf" | grep -q "cchost_instruments_init"'
+			      sed -n "/^@@cchost kmemleak /,\$p" "$logf" | grep -q "5a 5a 5a 5a 5a 5a 5a 5a"'
 		expect "debug kernel: the console scan fails the boot" \
 			grep -qx "FAIL guest harness-debug: console free of kernel warnings" "$ires"
 		[ $rc = "$rc_before" ] || sed 's/^/    /' "$scratch/inst.out"
