@@ -4,7 +4,8 @@
  * with fake users. Checks the order of callbacks (nothing committed before
  * all prepared, aborts in reverse), a veto at every position, pins, lookups
  * and pins blocked while a conversion is in flight, overlapping conversions
- * serialised, and hole punching returning zeroed memory.
+ * serialised, hole punching returning zeroed memory, and lock-free
+ * attribute reads racing conversions.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -432,6 +433,87 @@ static void inv_disjoint_parallel(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_attrs_count(&ctx->gf.attrs), 4);
 }
 
+/*
+ * GET_ATTR walks the attribute tree without gf->lock while conversions of
+ * other ranges rewrite it. Two writers flip pages of disjoint regions, each
+ * to the attribute it does not have yet, and check after every conversion
+ * that it took effect (a torn read in the no-op check would turn it into a
+ * silent success); the test thread walks the tree meanwhile, as GET_ATTR
+ * does. Freed maple nodes read by the walker are reported by KASAN.
+ */
+#define RACE_ROUNDS	1500
+
+struct race_writer {
+	struct inv_ctx *ctx;
+	pgoff_t base;
+	unsigned int lost;
+	int err;
+	struct completion done;
+};
+
+static int race_writer_fn(void *data)
+{
+	struct race_writer *w = data;
+	struct gmem_pfnpool_file *gf = &w->ctx->gf;
+	struct gmem_pfnpool_veto veto = {};
+	unsigned int i;
+
+	for (i = 0; i < RACE_ROUNDS && !w->err; i++) {
+		pgoff_t p = w->base + (i * 7) % 61;
+		u32 attr = gmem_pfnpool_attrs_get(&gf->attrs, p, NULL, NULL) ==
+			   GMEM_PFNPOOL_ATTR_SHARED ?
+			   GMEM_PFNPOOL_ATTR_PRIVATE : GMEM_PFNPOOL_ATTR_SHARED;
+
+		w->err = gmem_pfnpool_convert(gf, p, p + 1, attr, &veto);
+		if (!w->err &&
+		    !gmem_pfnpool_attrs_all(&gf->attrs, p, p + 1, attr))
+			w->lost++;
+	}
+	complete(&w->done);
+	return 0;
+}
+
+static void inv_get_attr_races_conversions(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct race_writer w[2] = {
+		{ .ctx = ctx, .base = 0 },
+		{ .ctx = ctx, .base = 512 },
+	};
+	unsigned long reads = 0, bad = 0;
+	pgoff_t first, last, index;
+	struct task_struct *task;
+	unsigned int i;
+	u32 attr;
+
+	/* Readers that hold no lock need a tree that frees nodes by RCU. */
+	KUNIT_EXPECT_TRUE(test, mt_in_rcu(&ctx->gf.attrs.mt));
+	KUNIT_EXPECT_TRUE(test, mt_in_rcu(&ctx->gf.extents));
+
+	for (i = 0; i < 2; i++) {
+		init_completion(&w[i].done);
+		task = kthread_run(race_writer_fn, &w[i], "gmem_race%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	while (!completion_done(&w[0].done) || !completion_done(&w[1].done)) {
+		index = (reads * 13) % FILE_PAGES;
+		attr = gmem_pfnpool_attrs_get(&ctx->gf.attrs, index, &first,
+					      &last);
+		if ((attr != GMEM_PFNPOOL_ATTR_SHARED &&
+		     attr != GMEM_PFNPOOL_ATTR_PRIVATE) ||
+		    first > index || last < index || last >= FILE_PAGES)
+			bad++;
+		reads++;
+	}
+	kunit_info(test, "%lu lock-free reads during %u conversions\n",
+		   reads, 2 * RACE_ROUNDS);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, w[i].err, 0);
+		KUNIT_EXPECT_EQ(test, w[i].lost, 0);
+	}
+}
+
 static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
 	KUNIT_CASE(inv_all_agree),
 	KUNIT_CASE_PARAM(inv_veto_at_every_position, veto_gen_params),
@@ -441,6 +523,7 @@ static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
 	KUNIT_CASE(inv_punch_zeroes),
 	KUNIT_CASE_SLOW(inv_overlapping_serialised),
 	KUNIT_CASE_SLOW(inv_disjoint_parallel),
+	KUNIT_CASE_SLOW(inv_get_attr_races_conversions),
 	{}
 };
 

@@ -13,9 +13,13 @@
  * an address congruent to the offset can then use PUD or PMD entries.
  *
  * Locking: gf->lock serialises writers of gf->extents (allocation on fault,
- * fallocate, lookup; free in the commit phase or at release); readers that
- * hold gf->map_lock for read walk the tree under RCU (nothing can be freed
- * under them: frees happen with map_lock held for write).
+ * fallocate, lookup; free in the commit phase or at release). Readers walk
+ * the tree under rcu_read_lock() holding gf->lock or gf->map_lock for read.
+ * The tree is in RCU mode (MT_FLAGS_USE_RCU): an allocation under gf->lock
+ * may store while a map_lock reader walks, and a node it replaces is freed
+ * only after a grace period, so the walk never reads a freed or half
+ * rewritten node. The memory an extent names is freed only with map_lock
+ * held for write, so what a map_lock reader finds stays allocated.
  * Lock order: gf->users_rwsem -> gf->map_lock -> gf->lock (see internal.h).
  */
 #include <linux/anon_inodes.h>

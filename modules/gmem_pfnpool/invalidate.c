@@ -101,7 +101,8 @@ int gmem_pfnpool_file_init(struct gmem_pfnpool_file *gf,
 	gf->pool = pool;
 	gf->npages = npages;
 	mutex_init(&gf->lock);
-	mt_init(&gf->extents);
+	/* RCU mode: see the locking notes of file.c and attr.c. */
+	mt_init_flags(&gf->extents, MT_FLAGS_USE_RCU);
 	gf->inflight = RB_ROOT_CACHED;
 	init_waitqueue_head(&gf->wq);
 	init_rwsem(&gf->users_rwsem);
