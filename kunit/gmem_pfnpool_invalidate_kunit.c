@@ -32,6 +32,7 @@ struct fake_user {
 	unsigned int idx;
 	int veto;			/* returned by prepare */
 	bool lookup_in_prepare;		/* try a lookup and a pin in prepare */
+	bool lookup_in_commit;		/* look page 0 up in commit */
 	bool slow;			/* sleep in prepare */
 	char name[16];
 };
@@ -49,6 +50,9 @@ struct inv_ctx {
 	} log[64];
 	unsigned int nlog;
 	int lookup_inside, lookup_outside, pin_inside;
+	int commit_lookup_ret;
+	unsigned int commit_lookup_order;
+	unsigned long commit_lookup_seq;
 	atomic_t active, max_active;
 	spinlock_t log_lock;	/* protects log and nlog */
 };
@@ -76,14 +80,16 @@ static int fake_prepare(struct gmem_pfnpool_user *user,
 
 	log_event(fu, EV_PREPARE, range);
 	if (fu->lookup_in_prepare) {
-		unsigned long pfn;
+		unsigned long pfn, seq;
 		unsigned int order;
 		u32 attr;
 
 		ctx->lookup_inside = gmem_pfnpool_lookup(&ctx->gf, range->start,
-							 &pfn, &attr, &order);
+							 &pfn, &attr, &order,
+							 &seq);
 		ctx->lookup_outside = gmem_pfnpool_lookup(&ctx->gf, range->end,
-							  &pfn, &attr, &order);
+							  &pfn, &attr, &order,
+							  &seq);
 		ctx->pin_inside = gmem_pfnpool_pin(&ctx->gf, user, range->start,
 						   1);
 	}
@@ -105,6 +111,17 @@ static void fake_commit(struct gmem_pfnpool_user *user,
 
 	lockdep_assert_held_write(&fu->ctx->gf.map_lock);
 	log_event(fu, EV_COMMIT, range);
+	if (fu->lookup_in_commit) {
+		struct inv_ctx *ctx = fu->ctx;
+		unsigned long pfn;
+		u32 attr;
+
+		/* Outside the range, inside its 2 MiB block. */
+		ctx->commit_lookup_ret =
+			gmem_pfnpool_lookup(&ctx->gf, 0, &pfn, &attr,
+					    &ctx->commit_lookup_order,
+					    &ctx->commit_lookup_seq);
+	}
 }
 
 static void fake_abort(struct gmem_pfnpool_user *user,
@@ -262,7 +279,7 @@ static void inv_lookups_blocked(struct kunit *test)
 {
 	struct inv_ctx *ctx = test->priv;
 	struct gmem_pfnpool_veto veto = {};
-	unsigned long pfn;
+	unsigned long pfn, seq;
 	unsigned int order;
 	u32 attr;
 
@@ -276,13 +293,52 @@ static void inv_lookups_blocked(struct kunit *test)
 
 	/* Stable again: lookups work and see the new attribute. */
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, 3, &pfn, &attr,
-						  &order), 0);
+						  &order, &seq), 0);
 	KUNIT_EXPECT_EQ(test, attr, GMEM_PFNPOOL_ATTR_PRIVATE);
 	KUNIT_EXPECT_EQ(test, order, GMEM_PFNPOOL_ORDER_PMD);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(PFN_PHYS(pfn) - 3 * PAGE_SIZE,
 					   SZ_2M));
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, FILE_PAGES, &pfn,
-						  &attr, &order), -EINVAL);
+						  &attr, &order, &seq), -EINVAL);
+}
+
+/*
+ * Between the users' commit and the apply step, a lookup of a page next to
+ * the range must not hand out a mapping order whose block covers the range,
+ * and must be told to retry; so must a lookup made before the conversion.
+ */
+static void inv_lookup_in_commit_window(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+	unsigned long pfn, seq, seq_before;
+	unsigned int order;
+	u32 attr;
+
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_extent_allocate(&ctx->gf, 0, 512),
+			0);
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, 0, &pfn, &attr,
+						  &order, &seq_before), 0);
+	KUNIT_EXPECT_EQ(test, order, GMEM_PFNPOOL_ORDER_PMD);
+	KUNIT_EXPECT_FALSE(test, gmem_pfnpool_lookup_retry(&ctx->gf,
+							   seq_before));
+
+	ctx->users[NUSERS - 1].lookup_in_commit = true;
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 16, 32,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), 0);
+	KUNIT_EXPECT_EQ(test, ctx->commit_lookup_ret, 0);
+	KUNIT_EXPECT_EQ(test, ctx->commit_lookup_order, 0);
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_lookup_retry(&ctx->gf,
+							  ctx->commit_lookup_seq));
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_lookup_retry(&ctx->gf,
+							  seq_before));
+
+	/* Afterwards the block is split by the attribute: order 0 too. */
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, 0, &pfn, &attr,
+						  &order, &seq), 0);
+	KUNIT_EXPECT_EQ(test, order, 0);
+	KUNIT_EXPECT_FALSE(test, gmem_pfnpool_lookup_retry(&ctx->gf, seq));
 }
 
 static void inv_pins(struct kunit *test)
@@ -519,6 +575,7 @@ static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
 	KUNIT_CASE_PARAM(inv_veto_at_every_position, veto_gen_params),
 	KUNIT_CASE(inv_noop_calls_nobody),
 	KUNIT_CASE(inv_lookups_blocked),
+	KUNIT_CASE(inv_lookup_in_commit_window),
 	KUNIT_CASE(inv_pins),
 	KUNIT_CASE(inv_punch_zeroes),
 	KUNIT_CASE_SLOW(inv_overlapping_serialised),

@@ -53,6 +53,7 @@ static int tu_lookup_ret = -ENODATA;
 static unsigned long tu_lookup_pfn;
 static u32 tu_lookup_attr;
 static unsigned int tu_lookup_order;
+static unsigned long tu_lookup_seq;
 
 static struct dma_buf *tu_dmabuf;
 static struct dma_buf_attachment *tu_attach;
@@ -243,7 +244,8 @@ static int tu_command(char *cmd)
 		tu_lookup_ret = gmem_pfnpool_lookup(tu_gf, a >> PAGE_SHIFT,
 						    &tu_lookup_pfn,
 						    &tu_lookup_attr,
-						    &tu_lookup_order);
+						    &tu_lookup_order,
+						    &tu_lookup_seq);
 		return 0;
 	}
 	return -EINVAL;

@@ -130,6 +130,10 @@ static inline unsigned long gmem_pfnpool_mt_count(struct maple_tree *mt)
  * @attrs: shared/private attribute per page
  * @inflight: interval tree of the conversions in flight (pages)
  * @inflight_gen: bumped when a conversion leaves @inflight
+ * @invalidate_seq: sequence of in-kernel lookups (gmem_pfnpool_lookup());
+ *	odd while a commit phase runs: made odd before the users commit,
+ *	even again after the apply step; written under @lock, read with
+ *	READ_ONCE()
  * @wq: woken when a conversion leaves @inflight
  * @users_rwsem: protects @users; held for read while users are called
  * @users: registered struct gmem_pfnpool_user, in registration order
@@ -150,6 +154,7 @@ struct gmem_pfnpool_file {
 	struct gmem_pfnpool_attrs attrs;
 	struct rb_root_cached inflight;
 	unsigned long inflight_gen;
+	unsigned long invalidate_seq;
 	wait_queue_head_t wq;
 
 	struct rw_semaphore users_rwsem;

@@ -25,9 +25,28 @@
  *               on its behalf without being called.
  *   COMMITTING: gf->map_lock held for write: no fault is between its checks
  *               and its page-table update (a DMA-BUF map is excluded by the
- *               reservation lock its export's commit takes). Every user
+ *               reservation lock its export's commit takes). The lookup
+ *               sequence gf->invalidate_seq turns odd, then every user
  *               commits (zap PTEs, revoke importers, drop mappings), then
- *               the attribute flips or the extents are freed.
+ *               the attribute flips or the extents are freed and the
+ *               sequence turns even again.
+ *
+ * In-kernel users install what gmem_pfnpool_lookup() returned the way
+ * mmu_interval_notifier users do: the lookup hands out the sequence, the
+ * user rechecks it with gmem_pfnpool_lookup_retry() under its own lock,
+ * and its commit callback takes that same lock:
+ *
+ *   user                              convert
+ *   ----                              -------
+ *   seq = lookup(index)               prepare() each user
+ *                                     seq++ (odd)
+ *   lock(own)                         commit(user): lock(own); drop
+ *   retry(seq)? -> yes: unlock, again       mappings; unlock(own)
+ *   no: install; unlock(own)          apply; seq++ (even)
+ *
+ * Either the user installed before its commit callback ran (and the commit
+ * drops it), or it sees the new sequence and looks up again. A lookup also
+ * never returns an order whose block overlaps a conversion in flight.
  *
  * A fault racing with a conversion:
  *
@@ -303,11 +322,16 @@ static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
 	}
 
 	down_write(&gf->map_lock);
+	mutex_lock(&gf->lock);
+	/* Lookups from now on, and those before, must retry. */
+	WRITE_ONCE(gf->invalidate_seq, gf->invalidate_seq + 1);
+	mutex_unlock(&gf->lock);
 	list_for_each_entry(user, &gf->users, node)
 		if (user->ops->commit)
 			user->ops->commit(user, range);
 	mutex_lock(&gf->lock);
 	apply(gf, range);
+	WRITE_ONCE(gf->invalidate_seq, gf->invalidate_seq + 1);
 	mutex_unlock(&gf->lock);
 	up_write(&gf->map_lock);
 	atomic64_inc(&gf->stats.conversions);
