@@ -264,6 +264,33 @@ static void inv_veto_at_every_position(struct kunit *test)
 						   &veto), 0);
 }
 
+/* The name of a refusing user outlives the user (it unregisters at once). */
+static void inv_veto_name_outlives_user(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+	struct fake_user *fu;
+	char *name;
+
+	fu = kunit_kzalloc(test, sizeof(*fu), GFP_KERNEL);
+	name = kstrdup("short-lived", GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fu);
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	fu->ctx = ctx;
+	fu->idx = NUSERS;
+	fu->veto = -EBUSY;
+	fu->user.name = name;
+	fu->user.ops = &fake_ops;
+	gmem_pfnpool_register_user(&ctx->gf, &fu->user);
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 0, 8,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), -EBUSY);
+	gmem_pfnpool_unregister_user(&ctx->gf, &fu->user);
+	memset(name, 'x', strlen(name));
+	kfree(name);
+	KUNIT_EXPECT_STREQ(test, veto.name, "short-lived");
+}
+
 static void inv_noop_calls_nobody(struct kunit *test)
 {
 	struct inv_ctx *ctx = test->priv;
@@ -573,6 +600,7 @@ static void inv_get_attr_races_conversions(struct kunit *test)
 static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
 	KUNIT_CASE(inv_all_agree),
 	KUNIT_CASE_PARAM(inv_veto_at_every_position, veto_gen_params),
+	KUNIT_CASE(inv_veto_name_outlives_user),
 	KUNIT_CASE(inv_noop_calls_nobody),
 	KUNIT_CASE(inv_lookups_blocked),
 	KUNIT_CASE(inv_lookup_in_commit_window),

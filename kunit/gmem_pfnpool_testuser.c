@@ -9,6 +9,8 @@
  *                             register as user "testuser"
  *            detach           unregister, drop pins, put the file
  *            veto 0|1         refuse (1) or accept (0) every prepare
+ *            lazy 0|1         on move_notify, keep the mapping (1) until
+ *                             dmabuf_detach, or drop it at once (0)
  *            pin OFF LEN      pin a byte range; unpin OFF LEN drops it
  *            lookup OFF       look a page up (result in state)
  *            dmabuf FD        import the DMA-BUF FD as a dynamic importer
@@ -47,6 +49,7 @@ static struct platform_device *tu_pdev;
 static struct gmem_pfnpool_file *tu_gf;
 static struct gmem_pfnpool_user tu_user;
 static bool tu_veto;
+static bool tu_lazy;
 static unsigned int tu_pins;
 static atomic_t tu_prepare, tu_commit, tu_abort;
 static int tu_lookup_ret = -ENODATA;
@@ -92,7 +95,7 @@ static void tu_move_notify_cb(struct dma_buf_attachment *attach)
 	dma_resv_assert_held(attach->dmabuf->resv);
 	atomic_inc(&tu_move_notify);
 	/* Revoked: let the mapping go, as a real importer would. */
-	if (tu_sgt) {
+	if (tu_sgt && !READ_ONCE(tu_lazy)) {
 		dma_buf_unmap_attachment(attach, tu_sgt, DMA_BIDIRECTIONAL);
 		tu_sgt = NULL;
 	}
@@ -210,6 +213,10 @@ static int tu_command(char *cmd)
 	}
 	if (sscanf(cmd, "veto %d", &v) == 1) {
 		WRITE_ONCE(tu_veto, !!v);
+		return 0;
+	}
+	if (sscanf(cmd, "lazy %d", &v) == 1) {
+		WRITE_ONCE(tu_lazy, !!v);
 		return 0;
 	}
 	if (sscanf(cmd, "dmabuf %d", &fd) == 1)

@@ -42,7 +42,7 @@ QEMU_RESERVED_MEMMAP='memmap=1G$0x140000000 memmap=64M$0x1a0000000'
 
 # Kernel modules of the guest kernel every boot carries (missing ones, e.g.
 # iommufd before 6.2, are skipped).
-QEMU_KERNEL_MODULES="vfio vfio_iommu_type1 vfio-pci-core vfio-pci iommufd"
+QEMU_KERNEL_MODULES="vfio vfio_iommu_type1 vfio-pci-core vfio-pci iommufd vgem"
 
 qemu_build_tools() {
 	local out=$1

@@ -36,7 +36,12 @@
  *    their commit callback returns.
  *  - userspace mappings of the file: one registered user that never vetoes;
  *    revoked when its commit returns (page tables zapped).
- *  - DMA-BUF exports: one registered user each, see the uapi header.
+ *  - DMA-BUF importers (through an export, one registered user each): an
+ *    importer that cannot be revoked (static, or without
+ *    invalidate_mappings) vetoes in its device's name while attached; the
+ *    others are revoked, and the revocation is complete when every fence
+ *    of the reservation object has signalled and every mapping is unmapped
+ *    (the export's commit waits for both).
  */
 #ifndef _LINUX_GMEM_PFNPOOL_H
 #define _LINUX_GMEM_PFNPOOL_H
@@ -122,6 +127,9 @@ int gmem_pfnpool_lookup(struct gmem_pfnpool_file *gf, pgoff_t index,
 			unsigned long *pfn, u32 *attr, unsigned int *order,
 			unsigned long *seq);
 bool gmem_pfnpool_lookup_retry(struct gmem_pfnpool_file *gf, unsigned long seq);
+
+void gmem_pfnpool_veto_describe(const struct gmem_pfnpool_range *range,
+				pgoff_t index, const char *name);
 
 int gmem_pfnpool_pin(struct gmem_pfnpool_file *gf,
 		     struct gmem_pfnpool_user *user,

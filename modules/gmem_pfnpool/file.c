@@ -291,7 +291,7 @@ static long gmem_pfnpool_ioctl_set_attr(struct gmem_pfnpool_file *gf,
 
 	arg.error_offset = (u64)veto.index << PAGE_SHIFT;
 	memset(arg.error_user, 0, sizeof(arg.error_user));
-	strscpy(arg.error_user, veto.name ?: "?", sizeof(arg.error_user));
+	strscpy(arg.error_user, veto.name, sizeof(arg.error_user));
 	if (copy_to_user(argp, &arg, sizeof(arg)))
 		return -EFAULT;
 	return ret;

@@ -178,11 +178,12 @@ struct gmem_pfnpool_file {
 /**
  * struct gmem_pfnpool_veto - who refused a conversion, and where
  * @index: page index of the refusal
- * @name: name of the refusing user
+ * @name: name of the refusing user, or what it named with
+ *	gmem_pfnpool_veto_describe(); a copy, valid after the user is gone
  */
 struct gmem_pfnpool_veto {
 	pgoff_t index;
-	const char *name;
+	char name[GMEM_PFNPOOL_USER_NAME_LEN];
 };
 
 int gmem_pfnpool_file_init(struct gmem_pfnpool_file *gf,
