@@ -291,6 +291,23 @@ static void inv_veto_name_outlives_user(struct kunit *test)
 	KUNIT_EXPECT_STREQ(test, veto.name, "short-lived");
 }
 
+/* A positive return from prepare is a refusal, never a success. */
+static void inv_positive_prepare_refuses(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+
+	ctx->users[2].veto = 1;
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 0, 8,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), -EBUSY);
+	KUNIT_EXPECT_STREQ(test, veto.name, "fake2");
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 0,
+						       FILE_PAGES,
+						       GMEM_PFNPOOL_ATTR_SHARED));
+	KUNIT_EXPECT_EQ(test, count_kind(ctx, EV_COMMIT), 0);
+}
+
 static void inv_noop_calls_nobody(struct kunit *test)
 {
 	struct inv_ctx *ctx = test->priv;
@@ -601,6 +618,7 @@ static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
 	KUNIT_CASE(inv_all_agree),
 	KUNIT_CASE_PARAM(inv_veto_at_every_position, veto_gen_params),
 	KUNIT_CASE(inv_veto_name_outlives_user),
+	KUNIT_CASE(inv_positive_prepare_refuses),
 	KUNIT_CASE(inv_noop_calls_nobody),
 	KUNIT_CASE(inv_lookups_blocked),
 	KUNIT_CASE(inv_lookup_in_commit_window),

@@ -406,14 +406,18 @@ static const struct gmem_pfnpool_user_ops gmem_pfnpool_dmabuf_user_ops = {
  * @start: first page
  * @end: one past the last page
  *
- * Return: an O_CLOEXEC fd, or -EINVAL if a part of the range is not shared,
- * -EAGAIN if a conversion of it is in flight, -ENOSPC, -ENOMEM, -EMFILE.
+ * The caller installs the DMA-BUF in an fd (O_CLOEXEC) or drops it with
+ * dma_buf_put().
+ *
+ * Return: the DMA-BUF, or ERR_PTR(-EINVAL) if a part of the range is not
+ * shared, -EAGAIN if a conversion of it is in flight, -ENOSPC, -ENOMEM.
  */
-int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
-			       pgoff_t end)
+struct dma_buf *gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf,
+					   pgoff_t start, pgoff_t end)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct gmem_pfnpool_dmabuf *priv;
+	struct dma_buf *dmabuf;
 	int ret;
 
 	if (!gmem_pfnpool_attrs_all(&gf->attrs, start, end,
@@ -421,11 +425,11 @@ int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
 		goto not_shared;
 	ret = gmem_pfnpool_extent_allocate(gf, start, end);
 	if (ret)
-		return ret;
+		return ERR_PTR(ret);
 
 	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
 	if (!priv)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	priv->gf = gf;
 	priv->start = start;
 	priv->end = end;
@@ -439,11 +443,12 @@ int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
 	exp_info.flags = O_RDWR | O_CLOEXEC;
 	exp_info.priv = priv;
 
-	priv->dmabuf = dma_buf_export(&exp_info);
-	if (IS_ERR(priv->dmabuf)) {
-		ret = PTR_ERR(priv->dmabuf);
-		goto free_priv;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		kfree(priv);
+		return dmabuf;
 	}
+	priv->dmabuf = dmabuf;
 	/* From here dma_buf_put() frees priv through ->release. */
 	get_file(gf->file);
 	gmem_pfnpool_register_user(gf, &priv->user);
@@ -460,21 +465,13 @@ int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
 					 GMEM_PFNPOOL_ATTR_SHARED))
 		ret = -EINVAL;
 	mutex_unlock(&gf->lock);
-	if (ret)
-		goto put_dmabuf;
+	if (ret) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(ret);
+	}
+	return dmabuf;
 
-	ret = dma_buf_fd(priv->dmabuf, O_CLOEXEC);
-	if (ret < 0)
-		goto put_dmabuf;
-	return ret;
-
-put_dmabuf:
-	dma_buf_put(priv->dmabuf);
-	return ret;
-free_priv:
-	kfree(priv);
-	return ret;
 not_shared:
 	pr_warn_ratelimited("export of a range that is not shared\n");
-	return -EINVAL;
+	return ERR_PTR(-EINVAL);
 }

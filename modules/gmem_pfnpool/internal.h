@@ -252,12 +252,12 @@ extern struct list_head gmem_pfnpool_files;
 
 int gmem_pfnpool_fs_init(void);
 void gmem_pfnpool_fs_exit(void);
-int gmem_pfnpool_create(u64 size, u32 flags);
+struct file *gmem_pfnpool_create(u64 size, u32 flags);
 
 /* ---- dmabuf.c ---- */
 
-int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
-			       pgoff_t end);
+struct dma_buf *gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf,
+					   pgoff_t start, pgoff_t end);
 
 /* ---- debugfs.c ---- */
 

@@ -301,6 +301,12 @@ static int gmem_pfnpool_prepare_one(struct gmem_pfnpool_file *gf,
 	inv->described = false;
 	if (user->ops->prepare)
 		ret = user->ops->prepare(user, range);
+	if (ret > 0) {
+		/* Only 0 agrees: anything else must not reach userspace as one. */
+		pr_warn_once("user %s: prepare returned %d, taken as -EBUSY\n",
+			     user->name, ret);
+		ret = -EBUSY;
+	}
 	if (ret && !inv->described) {
 		veto->index = range->start;
 		strscpy(veto->name, user->name, sizeof(veto->name));

@@ -18,16 +18,21 @@
  * not be read or written back. Unknown ioctls fail with ENOTTY.
  *
  * Other file operations on a gmem file:
- *  - mmap(): MAP_SHARED only, within the file. EINVAL for MAP_PRIVATE or a
- *    range past the end. Faults map 1 GiB, 2 MiB or 4 KiB at a time (map at
- *    an address congruent to the file offset for the larger ones); touching
- *    a private page raises SIGBUS, as does a fault the pool cannot back.
+ *  - mmap(): MAP_SHARED only, within the file, never executable. EINVAL
+ *    for MAP_PRIVATE or a range past the end, EPERM for PROT_EXEC (and
+ *    mprotect(PROT_EXEC) later fails with EACCES). Faults map 1 GiB, 2 MiB
+ *    or 4 KiB at a time (map at an address congruent to the file offset for
+ *    the larger ones); touching a private page raises SIGBUS, as does a
+ *    fault the pool cannot back.
  *  - fallocate(): mode 0 or FALLOC_FL_KEEP_SIZE allocates (ENOSPC when the
  *    pool is exhausted); FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE returns
  *    the memory to the pool, zeroed, through the same two-phase protocol as
  *    a conversion (EBUSY when a user refuses, e.g. a DMA-BUF importer that
  *    cannot be revoked). EINVAL for unaligned ranges
  *    or ranges past the end, EOPNOTSUPP for other modes.
+ *  - ftruncate(): EPERM, the size of a file is fixed.
+ *  - The ioctls that return a new fd install it only once their argument
+ *    was written back: on EFAULT no fd is left behind.
  *  - close(): the memory returns to the pool, zeroed, once the last
  *    reference (fd, mapping, DMA-BUF export, in-kernel user) is gone. The
  *    module cannot be unloaded before.
