@@ -102,6 +102,15 @@ static vm_fault_t fn##_pe_size(struct vm_fault *vmf,			\
 #define invalidate_mappings move_notify
 #endif
 
+#ifndef CCHOST_HAVE_MNT_IDMAP
+/*
+ * 6.3: inode_operations.setattr() and friends take a struct mnt_idmap where
+ * they took a struct user_namespace. No kernel header before 6.3 uses the
+ * token otherwise.
+ */
+#define mnt_idmap user_namespace
+#endif
+
 #ifndef CCHOST_HAVE_KUNIT_CASE_SLOW
 /* 6.6: KUNIT_CASE_SLOW() marks long cases; before, every case is normal. */
 #define KUNIT_CASE_SLOW(test_name) KUNIT_CASE(test_name)

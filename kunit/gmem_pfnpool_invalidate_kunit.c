@@ -4,7 +4,8 @@
  * with fake users. Checks the order of callbacks (nothing committed before
  * all prepared, aborts in reverse), a veto at every position, pins, lookups
  * and pins blocked while a conversion is in flight, overlapping conversions
- * serialised, and hole punching returning zeroed memory.
+ * serialised, hole punching returning zeroed memory, and lock-free
+ * attribute reads racing conversions.
  */
 #include <kunit/test.h>
 #include <linux/completion.h>
@@ -31,6 +32,7 @@ struct fake_user {
 	unsigned int idx;
 	int veto;			/* returned by prepare */
 	bool lookup_in_prepare;		/* try a lookup and a pin in prepare */
+	bool lookup_in_commit;		/* look page 0 up in commit */
 	bool slow;			/* sleep in prepare */
 	bool rendezvous;		/* see inv_disjoint_parallel() */
 	char name[16];
@@ -49,6 +51,9 @@ struct inv_ctx {
 	} log[64];
 	unsigned int nlog;
 	int lookup_inside, lookup_outside, pin_inside;
+	int commit_lookup_ret;
+	unsigned int commit_lookup_order;
+	unsigned long commit_lookup_seq;
 	atomic_t active, max_active;
 	struct completion first_in_prepare, second_prepared;
 	bool first_waited;	/* the first prepare saw the second one */
@@ -78,14 +83,16 @@ static int fake_prepare(struct gmem_pfnpool_user *user,
 
 	log_event(fu, EV_PREPARE, range);
 	if (fu->lookup_in_prepare) {
-		unsigned long pfn;
+		unsigned long pfn, seq;
 		unsigned int order;
 		u32 attr;
 
 		ctx->lookup_inside = gmem_pfnpool_lookup(&ctx->gf, range->start,
-							 &pfn, &attr, &order);
+							 &pfn, &attr, &order,
+							 &seq);
 		ctx->lookup_outside = gmem_pfnpool_lookup(&ctx->gf, range->end,
-							  &pfn, &attr, &order);
+							  &pfn, &attr, &order,
+							  &seq);
 		ctx->pin_inside = gmem_pfnpool_pin(&ctx->gf, user, range->start,
 						   1);
 	}
@@ -119,6 +126,17 @@ static void fake_commit(struct gmem_pfnpool_user *user,
 
 	lockdep_assert_held_write(&fu->ctx->gf.map_lock);
 	log_event(fu, EV_COMMIT, range);
+	if (fu->lookup_in_commit) {
+		struct inv_ctx *ctx = fu->ctx;
+		unsigned long pfn;
+		u32 attr;
+
+		/* Outside the range, inside its 2 MiB block. */
+		ctx->commit_lookup_ret =
+			gmem_pfnpool_lookup(&ctx->gf, 0, &pfn, &attr,
+					    &ctx->commit_lookup_order,
+					    &ctx->commit_lookup_seq);
+	}
 }
 
 static void fake_abort(struct gmem_pfnpool_user *user,
@@ -263,6 +281,50 @@ static void inv_veto_at_every_position(struct kunit *test)
 						   &veto), 0);
 }
 
+/* The name of a refusing user outlives the user (it unregisters at once). */
+static void inv_veto_name_outlives_user(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+	struct fake_user *fu;
+	char *name;
+
+	fu = kunit_kzalloc(test, sizeof(*fu), GFP_KERNEL);
+	name = kstrdup("short-lived", GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, fu);
+	KUNIT_ASSERT_NOT_NULL(test, name);
+	fu->ctx = ctx;
+	fu->idx = NUSERS;
+	fu->veto = -EBUSY;
+	fu->user.name = name;
+	fu->user.ops = &fake_ops;
+	gmem_pfnpool_register_user(&ctx->gf, &fu->user);
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 0, 8,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), -EBUSY);
+	gmem_pfnpool_unregister_user(&ctx->gf, &fu->user);
+	memset(name, 'x', strlen(name));
+	kfree(name);
+	KUNIT_EXPECT_STREQ(test, veto.name, "short-lived");
+}
+
+/* A positive return from prepare is a refusal, never a success. */
+static void inv_positive_prepare_refuses(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+
+	ctx->users[2].veto = 1;
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 0, 8,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), -EBUSY);
+	KUNIT_EXPECT_STREQ(test, veto.name, "fake2");
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 0,
+						       FILE_PAGES,
+						       GMEM_PFNPOOL_ATTR_SHARED));
+	KUNIT_EXPECT_EQ(test, count_kind(ctx, EV_COMMIT), 0);
+}
+
 static void inv_noop_calls_nobody(struct kunit *test)
 {
 	struct inv_ctx *ctx = test->priv;
@@ -278,7 +340,7 @@ static void inv_lookups_blocked(struct kunit *test)
 {
 	struct inv_ctx *ctx = test->priv;
 	struct gmem_pfnpool_veto veto = {};
-	unsigned long pfn;
+	unsigned long pfn, seq;
 	unsigned int order;
 	u32 attr;
 
@@ -292,13 +354,52 @@ static void inv_lookups_blocked(struct kunit *test)
 
 	/* Stable again: lookups work and see the new attribute. */
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, 3, &pfn, &attr,
-						  &order), 0);
+						  &order, &seq), 0);
 	KUNIT_EXPECT_EQ(test, attr, GMEM_PFNPOOL_ATTR_PRIVATE);
 	KUNIT_EXPECT_EQ(test, order, GMEM_PFNPOOL_ORDER_PMD);
 	KUNIT_EXPECT_TRUE(test, IS_ALIGNED(PFN_PHYS(pfn) - 3 * PAGE_SIZE,
 					   SZ_2M));
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, FILE_PAGES, &pfn,
-						  &attr, &order), -EINVAL);
+						  &attr, &order, &seq), -EINVAL);
+}
+
+/*
+ * Between the users' commit and the apply step, a lookup of a page next to
+ * the range must not hand out a mapping order whose block covers the range,
+ * and must be told to retry; so must a lookup made before the conversion.
+ */
+static void inv_lookup_in_commit_window(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct gmem_pfnpool_veto veto = {};
+	unsigned long pfn, seq, seq_before;
+	unsigned int order;
+	u32 attr;
+
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_extent_allocate(&ctx->gf, 0, 512),
+			0);
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, 0, &pfn, &attr,
+						  &order, &seq_before), 0);
+	KUNIT_EXPECT_EQ(test, order, GMEM_PFNPOOL_ORDER_PMD);
+	KUNIT_EXPECT_FALSE(test, gmem_pfnpool_lookup_retry(&ctx->gf,
+							   seq_before));
+
+	ctx->users[NUSERS - 1].lookup_in_commit = true;
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 16, 32,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), 0);
+	KUNIT_EXPECT_EQ(test, ctx->commit_lookup_ret, 0);
+	KUNIT_EXPECT_EQ(test, ctx->commit_lookup_order, 0);
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_lookup_retry(&ctx->gf,
+							  ctx->commit_lookup_seq));
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_lookup_retry(&ctx->gf,
+							  seq_before));
+
+	/* Afterwards the block is split by the attribute: order 0 too. */
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_lookup(&ctx->gf, 0, &pfn, &attr,
+						  &order, &seq), 0);
+	KUNIT_EXPECT_EQ(test, order, 0);
+	KUNIT_EXPECT_FALSE(test, gmem_pfnpool_lookup_retry(&ctx->gf, seq));
 }
 
 static void inv_pins(struct kunit *test)
@@ -470,15 +571,100 @@ static void inv_disjoint_parallel(struct kunit *test)
 						       GMEM_PFNPOOL_ATTR_PRIVATE));
 }
 
+/*
+ * GET_ATTR walks the attribute tree without gf->lock while conversions of
+ * other ranges rewrite it. Two writers flip pages of disjoint regions, each
+ * to the attribute it does not have yet, and check after every conversion
+ * that it took effect (a torn read in the no-op check would turn it into a
+ * silent success); the test thread walks the tree meanwhile, as GET_ATTR
+ * does. Freed maple nodes read by the walker are reported by KASAN.
+ */
+#define RACE_ROUNDS	1500
+
+struct race_writer {
+	struct inv_ctx *ctx;
+	pgoff_t base;
+	unsigned int lost;
+	int err;
+	struct completion done;
+};
+
+static int race_writer_fn(void *data)
+{
+	struct race_writer *w = data;
+	struct gmem_pfnpool_file *gf = &w->ctx->gf;
+	struct gmem_pfnpool_veto veto = {};
+	unsigned int i;
+
+	for (i = 0; i < RACE_ROUNDS && !w->err; i++) {
+		pgoff_t p = w->base + (i * 7) % 61;
+		u32 attr = gmem_pfnpool_attrs_get(&gf->attrs, p, NULL, NULL) ==
+			   GMEM_PFNPOOL_ATTR_SHARED ?
+			   GMEM_PFNPOOL_ATTR_PRIVATE : GMEM_PFNPOOL_ATTR_SHARED;
+
+		w->err = gmem_pfnpool_convert(gf, p, p + 1, attr, &veto);
+		if (!w->err &&
+		    !gmem_pfnpool_attrs_all(&gf->attrs, p, p + 1, attr))
+			w->lost++;
+	}
+	complete(&w->done);
+	return 0;
+}
+
+static void inv_get_attr_races_conversions(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	struct race_writer w[2] = {
+		{ .ctx = ctx, .base = 0 },
+		{ .ctx = ctx, .base = 512 },
+	};
+	unsigned long reads = 0, bad = 0;
+	pgoff_t first, last, index;
+	struct task_struct *task;
+	unsigned int i;
+	u32 attr;
+
+	/* Readers that hold no lock need a tree that frees nodes by RCU. */
+	KUNIT_EXPECT_TRUE(test, mt_in_rcu(&ctx->gf.attrs.mt));
+	KUNIT_EXPECT_TRUE(test, mt_in_rcu(&ctx->gf.extents));
+
+	for (i = 0; i < 2; i++) {
+		init_completion(&w[i].done);
+		task = kthread_run(race_writer_fn, &w[i], "gmem_race%u", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(task));
+	}
+	while (!completion_done(&w[0].done) || !completion_done(&w[1].done)) {
+		index = (reads * 13) % FILE_PAGES;
+		attr = gmem_pfnpool_attrs_get(&ctx->gf.attrs, index, &first,
+					      &last);
+		if ((attr != GMEM_PFNPOOL_ATTR_SHARED &&
+		     attr != GMEM_PFNPOOL_ATTR_PRIVATE) ||
+		    first > index || last < index || last >= FILE_PAGES)
+			bad++;
+		reads++;
+	}
+	kunit_info(test, "%lu lock-free reads during %u conversions\n",
+		   reads, 2 * RACE_ROUNDS);
+	KUNIT_EXPECT_EQ(test, bad, 0);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, w[i].err, 0);
+		KUNIT_EXPECT_EQ(test, w[i].lost, 0);
+	}
+}
+
 static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
 	KUNIT_CASE(inv_all_agree),
 	KUNIT_CASE_PARAM(inv_veto_at_every_position, veto_gen_params),
+	KUNIT_CASE(inv_veto_name_outlives_user),
+	KUNIT_CASE(inv_positive_prepare_refuses),
 	KUNIT_CASE(inv_noop_calls_nobody),
 	KUNIT_CASE(inv_lookups_blocked),
+	KUNIT_CASE(inv_lookup_in_commit_window),
 	KUNIT_CASE(inv_pins),
 	KUNIT_CASE(inv_punch_zeroes),
 	KUNIT_CASE_SLOW(inv_overlapping_serialised),
 	KUNIT_CASE_SLOW(inv_disjoint_parallel),
+	KUNIT_CASE_SLOW(inv_get_attr_races_conversions),
 	{}
 };
 

@@ -11,6 +11,8 @@
  *            veto 0|1         refuse (1) or accept (0) every prepare
  *            delay MS         sleep MS milliseconds in every prepare that
  *                             accepts (keeps conversions in flight longer)
+ *            lazy 0|1         on move_notify, keep the mapping (1) until
+ *                             dmabuf_detach, or drop it at once (0)
  *            pin OFF LEN      pin a byte range; unpin OFF LEN drops it
  *            lookup OFF       look a page up (result in state)
  *            dmabuf FD        import the DMA-BUF FD as a dynamic importer
@@ -78,12 +80,14 @@ static struct gmem_pfnpool_range tu_inflight[TU_INFLIGHT];
 static atomic_t tu_over_inflight;
 static pgoff_t tu_over_index, tu_over_start, tu_over_end;
 static unsigned int tu_over_order;
+static bool tu_lazy;
 static unsigned int tu_pins;
 static atomic_t tu_prepare, tu_commit, tu_abort;
 static int tu_lookup_ret = -ENODATA;
 static unsigned long tu_lookup_pfn;
 static u32 tu_lookup_attr;
 static unsigned int tu_lookup_order;
+static unsigned long tu_lookup_seq;
 
 static struct dma_buf *tu_dmabuf;
 static struct dma_buf_attachment *tu_attach;
@@ -190,7 +194,7 @@ static void tu_move_notify_cb(struct dma_buf_attachment *attach)
 	dma_resv_assert_held(attach->dmabuf->resv);
 	atomic_inc(&tu_move_notify);
 	/* Revoked: let the mapping go, as a real importer would. */
-	if (tu_sgt) {
+	if (tu_sgt && !READ_ONCE(tu_lazy)) {
 		dma_buf_unmap_attachment(attach, tu_sgt, DMA_BIDIRECTIONAL);
 		tu_sgt = NULL;
 	}
@@ -402,6 +406,10 @@ static int tu_command(char *cmd)
 		WRITE_ONCE(tu_delay_ms, v);
 		return 0;
 	}
+	if (sscanf(cmd, "lazy %d", &v) == 1) {
+		WRITE_ONCE(tu_lazy, !!v);
+		return 0;
+	}
 	if (sscanf(cmd, "dmabuf %d", &fd) == 1)
 		return tu_dmabuf_import(fd);
 	if (!strcmp(cmd, "remap")) {
@@ -445,7 +453,8 @@ static int tu_command(char *cmd)
 		tu_lookup_ret = gmem_pfnpool_lookup(tu_gf, a >> PAGE_SHIFT,
 						    &tu_lookup_pfn,
 						    &tu_lookup_attr,
-						    &tu_lookup_order);
+						    &tu_lookup_order,
+						    &tu_lookup_seq);
 		if (!tu_lookup_ret && tu_lookup_order)
 			tu_inflight_check(a >> PAGE_SHIFT, tu_lookup_order);
 		return 0;

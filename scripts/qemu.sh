@@ -63,7 +63,7 @@ QEMU_RESERVED_MEMMAP='memmap=1G$0x140000000 memmap=64M$0x1a0000000'
 
 # Kernel modules of the guest kernel every boot carries (missing ones, e.g.
 # iommufd before 6.2, are skipped).
-QEMU_KERNEL_MODULES="vfio vfio_iommu_type1 vfio-pci-core vfio-pci iommufd"
+QEMU_KERNEL_MODULES="vfio vfio_iommu_type1 vfio-pci-core vfio-pci iommufd vgem"
 
 # Fault platforms beside edu: an NVMe controller (QEMU id nvme0, PF 1b36:0010)
 # behind a PCIe root port (rp1) with SR-IOV (2 VFs), FLR, a PM capability and

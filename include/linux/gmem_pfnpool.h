@@ -10,6 +10,38 @@
  * hole punch) every user is asked to prepare; a user may refuse, and then
  * nothing changes. Once all agreed, every user's commit runs: from then on the
  * PFNs of the range must no longer be used through mappings set up earlier.
+ *
+ * Installing what a lookup returned (the pattern of mmu_interval_notifier):
+ *
+ *	again:
+ *		ret = gmem_pfnpool_lookup(gf, index, &pfn, &attr, &order, &seq);
+ *		if (ret == -EAGAIN)
+ *			... back off (a conversion of the page is in flight) ...
+ *		mutex_lock(&my->lock);
+ *		if (gmem_pfnpool_lookup_retry(gf, seq)) {
+ *			mutex_unlock(&my->lock);
+ *			goto again;
+ *		}
+ *		... install pfn (a block of 2^order pages at most) ...
+ *		mutex_unlock(&my->lock);
+ *
+ * and the commit callback takes my->lock before it drops the mappings of
+ * the range. The engine makes the sequence odd before it calls any commit
+ * and even again once the range has changed, so a user either installed
+ * before its commit ran (and drops it there) or sees the retry. The order
+ * returned never spans a page with another attribute, another extent or a
+ * conversion in flight. Who is asked, who can veto, and when a revocation
+ * is complete, for every kind of holder:
+ *  - registered users (this API): asked to prepare, may veto; revoked when
+ *    their commit callback returns.
+ *  - userspace mappings of the file: one registered user that never vetoes;
+ *    revoked when its commit returns (page tables zapped).
+ *  - DMA-BUF importers (through an export, one registered user each): an
+ *    importer that cannot be revoked (static, or without
+ *    invalidate_mappings) vetoes in its device's name while attached; the
+ *    others are revoked, and the revocation is complete when every fence
+ *    of the reservation object has signalled and every mapping is unmapped
+ *    (the export's commit waits for both).
  */
 #ifndef _LINUX_GMEM_PFNPOOL_H
 #define _LINUX_GMEM_PFNPOOL_H
@@ -92,7 +124,12 @@ void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
 				  struct gmem_pfnpool_user *user);
 
 int gmem_pfnpool_lookup(struct gmem_pfnpool_file *gf, pgoff_t index,
-			unsigned long *pfn, u32 *attr, unsigned int *order);
+			unsigned long *pfn, u32 *attr, unsigned int *order,
+			unsigned long *seq);
+bool gmem_pfnpool_lookup_retry(struct gmem_pfnpool_file *gf, unsigned long seq);
+
+void gmem_pfnpool_veto_describe(const struct gmem_pfnpool_range *range,
+				pgoff_t index, const char *name);
 
 int gmem_pfnpool_pin(struct gmem_pfnpool_file *gf,
 		     struct gmem_pfnpool_user *user,

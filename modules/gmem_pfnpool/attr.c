@@ -8,9 +8,19 @@
  *
  * Every index below the file size has an entry, so a walk never finds a gap.
  *
- * Locking: the maple tree's own spinlock serialises stores; readers walk
- * under RCU. Callers serialise changes of one file (gf->lock) so that the
- * store and the merge with the neighbours are atomic for other writers.
+ * Locking: the maple tree's own spinlock serialises stores; callers
+ * serialise changes of one file (gf->lock) so that reading the neighbours
+ * and the store are atomic for other writers. Readers (GET_ATTR, the no-op
+ * check of a conversion, faults) take no lock but rcu_read_lock(): the tree
+ * is in RCU mode (MT_FLAGS_USE_RCU), so a store never rewrites a node in
+ * place and frees replaced nodes after a grace period. A reader therefore
+ * sees every entry either before or after a store, never a torn mix, and
+ * never a freed node. Chosen over taking gf->lock (or a seqcount) in the
+ * readers because GET_ATTR and the no-op check must not wait for a
+ * conversion of another range that holds gf->lock for its apply step, and
+ * because a change is one store: the merged range is computed from the
+ * neighbours first and stored at once, so a reader never sees a range
+ * split in two for the instant between a store and a merge.
  */
 #include <linux/maple_tree.h>
 #include <linux/rcupdate.h>
@@ -45,7 +55,7 @@ static void *gmem_pfnpool_attrs_walk(struct gmem_pfnpool_attrs *attrs,
 int gmem_pfnpool_attrs_init(struct gmem_pfnpool_attrs *attrs, pgoff_t npages,
 			    u32 attr)
 {
-	mt_init(&attrs->mt);
+	mt_init_flags(&attrs->mt, MT_FLAGS_USE_RCU);
 	return mtree_store_range(&attrs->mt, 0, npages - 1, xa_mk_value(attr),
 				 GFP_KERNEL);
 }
@@ -70,8 +80,10 @@ EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_attrs_destroy);
  * @gfp: allocation flags for maple nodes (__GFP_NOFAIL in a commit phase)
  *
  * Splits the ranges @start and @end fall in and merges the result with equal
- * neighbours.
+ * neighbours, in one store: lock-free readers see the old or the new
+ * ranges, both maximal.
  *
+ * Context: the file's changes serialised by the caller (gf->lock).
  * Return: 0, or -ENOMEM with nothing changed.
  */
 int gmem_pfnpool_attrs_set(struct gmem_pfnpool_attrs *attrs, pgoff_t start,
@@ -79,23 +91,12 @@ int gmem_pfnpool_attrs_set(struct gmem_pfnpool_attrs *attrs, pgoff_t start,
 {
 	void *val = xa_mk_value(attr);
 	pgoff_t first = start, last = end - 1, f, l;
-	int ret;
-
-	ret = mtree_store_range(&attrs->mt, start, end - 1, val, gfp);
-	if (ret)
-		return ret;
 
 	if (start && gmem_pfnpool_attrs_walk(attrs, start - 1, &f, &l) == val)
 		first = f;
 	if (gmem_pfnpool_attrs_walk(attrs, end, &f, &l) == val)
 		last = l;
-	/*
-	 * Merging only rewrites entries that already hold @val: if it fails
-	 * for lack of memory the attributes are still right, just split.
-	 */
-	if (first != start || last != end - 1)
-		mtree_store_range(&attrs->mt, first, last, val, gfp);
-	return 0;
+	return mtree_store_range(&attrs->mt, first, last, val, gfp);
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_attrs_set);
 

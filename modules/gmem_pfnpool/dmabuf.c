@@ -2,12 +2,31 @@
 /*
  * DMA-BUF export of a shared range of a gmem file.
  *
- * Each export is a registered user of the invalidation engine like any
- * other: it never refuses, and when the exported range leaves the shared
- * state (converted to private, or punched), its commit revokes the export:
- * @revoked is set under the reservation lock and importers are told with
- * dma_buf_invalidate_mappings(); attach and map fail with -ENODEV from then
- * on. Converting the range back to shared does not revive an export.
+ * Each export is a registered user of the invalidation engine. What it does
+ * when the exported range leaves the shared state (converted to private, or
+ * punched) depends on the importers:
+ *
+ *  - An importer that cannot be revoked holds on: a static importer (no
+ *    dma_buf_attach_ops: DRM PRIME import, videobuf2, ...), which dma-buf
+ *    pins and maps once at attach time and which is never told about
+ *    moves, or, on kernels that have dma_buf_attach_revocable(), a dynamic
+ *    importer without invalidate_mappings. While one is attached, prepare
+ *    refuses with -EBUSY and names the export and the importing device
+ *    ("dmabuf:<inode> <device>"): its DMA could still reach the memory.
+ *    The conversion succeeds once it has detached.
+ *  - Revocable (dynamic) importers are revoked by commit: @revoked is set
+ *    under the reservation lock and importers are told with
+ *    dma_buf_invalidate_mappings(). Then commit waits until they have let
+ *    go, before the engine frees the memory or makes it private: for every
+ *    fence of the reservation object (DMA_RESV_USAGE_BOOKKEEP, i.e. all of
+ *    them) and for every mapping handed out to be unmapped. Without
+ *    DMABUF_MOVE_NOTIFY (Debian 6.1) dma-buf pins every dynamic mapping;
+ *    such an importer still gets invalidate_mappings and is waited for the
+ *    same way.
+ * Attach and map fail with -ENODEV once revoked; an importer that cannot be
+ * revoked cannot pin or map (-EBUSY) while a conversion of the range is
+ * between prepare and commit, so it cannot slip in after prepare looked.
+ * Converting the range back to shared does not revive an export.
  *
  * There are no struct pages: a mapping is an sg_table carrying only DMA
  * addresses (dma_map_resource() of each contiguous physical run), built from
@@ -17,19 +36,23 @@
  * export, dropped in ->release), so the file, its extents and this module
  * outlive every export; the user is unregistered in ->release.
  *
- * Locking: the reservation lock (dma_resv) protects @revoked. Map holds
- * dma_resv (taken by its caller), checks @revoked, then reads the extents
- * under gf->lock: dma_resv -> gf->lock. The commit phase, with gf->map_lock
- * held for write, sets @revoked under dma_resv before the apply step frees
- * any extent under gf->lock; so a map that saw @revoked clear reads extents
- * that are still allocated, and map never takes gf->map_lock (which would
- * invert gf->map_lock -> dma_resv).
+ * Locking: the reservation lock (dma_resv) protects @revoked, @blocked and
+ * the attachment list of the DMA-BUF. Map holds dma_resv (taken by its
+ * caller), checks @revoked, then reads the extents under gf->lock:
+ * dma_resv -> gf->lock. The commit phase, with gf->map_lock held for write,
+ * sets @revoked under dma_resv before the apply step frees any extent under
+ * gf->lock; so a map that saw @revoked clear reads extents that are still
+ * allocated, and map never takes gf->map_lock (which would invert
+ * gf->map_lock -> dma_resv). Commit waits for fences and unmaps with no
+ * lock of the export held (unmap takes none of ours).
  */
 #include <linux/dma-buf.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/file.h>
+#include <linux/fs.h>
 #include <linux/scatterlist.h>
+#include <linux/wait.h>
 #include <linux/slab.h>
 
 #include "internal.h"
@@ -44,6 +67,10 @@ MODULE_IMPORT_NS("DMA_BUF");
  * @end: one past its last page
  * @user: registered with @gf
  * @revoked: set once the range left the shared state; under dmabuf->resv
+ * @blocked: conversions of the range between prepare and commit or abort;
+ *	under dmabuf->resv
+ * @mappings: sg tables handed out and not unmapped yet
+ * @wq: woken when @mappings drops to zero
  */
 struct gmem_pfnpool_dmabuf {
 	struct dma_buf *dmabuf;
@@ -52,6 +79,9 @@ struct gmem_pfnpool_dmabuf {
 	pgoff_t end;
 	struct gmem_pfnpool_user user;
 	bool revoked;
+	unsigned int blocked;
+	atomic_t mappings;
+	wait_queue_head_t wq;
 };
 
 static int gmem_pfnpool_dmabuf_attach(struct dma_buf *dmabuf,
@@ -61,6 +91,21 @@ static int gmem_pfnpool_dmabuf_attach(struct dma_buf *dmabuf,
 
 	if (READ_ONCE(priv->revoked))
 		return -ENODEV;
+	/* Unlocked hint; pin and map check again under dma_resv. */
+	if (!dma_buf_attach_revocable(attachment) && READ_ONCE(priv->blocked))
+		return -EBUSY;
+	return 0;
+}
+
+/* May @attachment get a mapping (or a pin) now? */
+static int gmem_pfnpool_dmabuf_may_map(struct gmem_pfnpool_dmabuf *priv,
+				       struct dma_buf_attachment *attachment)
+{
+	dma_resv_assert_held(priv->dmabuf->resv);
+	if (priv->revoked)
+		return -ENODEV;
+	if (priv->blocked && !dma_buf_attach_revocable(attachment))
+		return -EBUSY;
 	return 0;
 }
 
@@ -97,6 +142,12 @@ static void gmem_pfnpool_dmabuf_unmap_sgt(struct dma_buf_attachment *a,
 	}
 	sg_free_table(sgt);
 	kfree(m);
+}
+
+static void gmem_pfnpool_dmabuf_mapping_gone(struct gmem_pfnpool_dmabuf *priv)
+{
+	if (atomic_dec_and_test(&priv->mappings))
+		wake_up_all(&priv->wq);
 }
 
 /* Walk the range's extents: call @fn once per physically contiguous run. */
@@ -163,9 +214,9 @@ gmem_pfnpool_dmabuf_map(struct dma_buf_attachment *attachment,
 	unsigned int nents, i;
 	int ret;
 
-	dma_resv_assert_held(attachment->dmabuf->resv);
-	if (priv->revoked)
-		return ERR_PTR(-ENODEV);
+	ret = gmem_pfnpool_dmabuf_may_map(priv, attachment);
+	if (ret)
+		return ERR_PTR(ret);
 
 	mutex_lock(&gf->lock);
 	nents = gmem_pfnpool_dmabuf_runs(priv, NULL, NULL);
@@ -204,6 +255,7 @@ gmem_pfnpool_dmabuf_map(struct dma_buf_attachment *attachment,
 		}
 		sg_dma_address(sg) = dma;
 	}
+	atomic_inc(&priv->mappings);
 	return &fill.m->sgt;
 
 free_map:
@@ -218,6 +270,7 @@ static void gmem_pfnpool_dmabuf_unmap(struct dma_buf_attachment *attachment,
 				      enum dma_data_direction dir)
 {
 	gmem_pfnpool_dmabuf_unmap_sgt(attachment, sgt, dir);
+	gmem_pfnpool_dmabuf_mapping_gone(attachment->dmabuf->priv);
 }
 
 static void gmem_pfnpool_dmabuf_release(struct dma_buf *dmabuf)
@@ -230,15 +283,17 @@ static void gmem_pfnpool_dmabuf_release(struct dma_buf *dmabuf)
 }
 
 /*
- * Pinning is accepted but does not hold revocation off: the memory never
- * moves, and a conversion that takes it away revokes pinned importers too
- * (as for vfio-pci exports). Having pin/unpin makes this a dynamic exporter,
- * so dma-buf calls ->map_dma_buf() on every map instead of caching the
- * first mapping, and a revoked export really fails to map.
+ * Having pin/unpin makes this a dynamic exporter, so dma-buf calls
+ * ->map_dma_buf() on every dynamic map instead of caching the first
+ * mapping, and a revoked export really fails to map. A pin does not hold
+ * revocation off for an importer that can be revoked (it is told with
+ * invalidate_mappings like any other); one that cannot be revoked is found
+ * on the attachment list by prepare and refuses the conversion.
  */
 static int gmem_pfnpool_dmabuf_pin(struct dma_buf_attachment *attachment)
 {
-	return 0;
+	return gmem_pfnpool_dmabuf_may_map(attachment->dmabuf->priv,
+					   attachment);
 }
 
 static void gmem_pfnpool_dmabuf_unpin(struct dma_buf_attachment *attachment)
@@ -254,26 +309,95 @@ static const struct dma_buf_ops gmem_pfnpool_dmabuf_ops = {
 	.release = gmem_pfnpool_dmabuf_release,
 };
 
+/* How userspace names the export: the inode number of the DMA-BUF fd. */
+static unsigned long long gmem_pfnpool_dmabuf_ino(struct gmem_pfnpool_dmabuf *priv)
+{
+	return file_inode(priv->dmabuf->file)->i_ino;
+}
+
+/* Does a change of @range take memory away from the export? */
+static bool gmem_pfnpool_dmabuf_affected(struct gmem_pfnpool_dmabuf *priv,
+					 const struct gmem_pfnpool_range *range)
+{
+	return range->event != GMEM_PFNPOOL_EVENT_TO_SHARED &&
+	       range->start < priv->end && priv->start < range->end;
+}
+
+static int gmem_pfnpool_dmabuf_prepare(struct gmem_pfnpool_user *user,
+				       const struct gmem_pfnpool_range *range)
+{
+	struct gmem_pfnpool_dmabuf *priv =
+		container_of(user, struct gmem_pfnpool_dmabuf, user);
+	struct dma_buf_attachment *attachment;
+	char name[GMEM_PFNPOOL_USER_NAME_LEN];
+	int ret = 0;
+
+	if (!gmem_pfnpool_dmabuf_affected(priv, range))
+		return 0;
+
+	dma_resv_lock(priv->dmabuf->resv, NULL);
+	list_for_each_entry(attachment, &priv->dmabuf->attachments, node) {
+		if (dma_buf_attach_revocable(attachment))
+			continue;
+		snprintf(name, sizeof(name), "dmabuf:%llu %s",
+			 gmem_pfnpool_dmabuf_ino(priv),
+			 dev_name(attachment->dev));
+		gmem_pfnpool_veto_describe(range, max(priv->start,
+						      range->start), name);
+		ret = -EBUSY;
+		break;
+	}
+	if (!ret)
+		priv->blocked++;
+	dma_resv_unlock(priv->dmabuf->resv);
+	return ret;
+}
+
+static void gmem_pfnpool_dmabuf_abort(struct gmem_pfnpool_user *user,
+				      const struct gmem_pfnpool_range *range)
+{
+	struct gmem_pfnpool_dmabuf *priv =
+		container_of(user, struct gmem_pfnpool_dmabuf, user);
+
+	if (!gmem_pfnpool_dmabuf_affected(priv, range))
+		return;
+	dma_resv_lock(priv->dmabuf->resv, NULL);
+	priv->blocked--;
+	dma_resv_unlock(priv->dmabuf->resv);
+}
+
 static void gmem_pfnpool_dmabuf_commit(struct gmem_pfnpool_user *user,
 				       const struct gmem_pfnpool_range *range)
 {
 	struct gmem_pfnpool_dmabuf *priv =
 		container_of(user, struct gmem_pfnpool_dmabuf, user);
+	struct dma_resv *resv = priv->dmabuf->resv;
 
-	if (range->event == GMEM_PFNPOOL_EVENT_TO_SHARED ||
-	    range->end <= priv->start || priv->end <= range->start)
+	if (!gmem_pfnpool_dmabuf_affected(priv, range))
 		return;
 
-	dma_resv_lock(priv->dmabuf->resv, NULL);
+	dma_resv_lock(resv, NULL);
+	priv->blocked--;
 	if (!priv->revoked) {
 		WRITE_ONCE(priv->revoked, true);
 		dma_buf_invalidate_mappings(priv->dmabuf);
 	}
-	dma_resv_unlock(priv->dmabuf->resv);
+	dma_resv_unlock(resv);
+
+	/* Revoked; now wait until the importers have really let go. */
+	dma_resv_wait_timeout(resv, DMA_RESV_USAGE_BOOKKEEP, false,
+			      MAX_SCHEDULE_TIMEOUT);
+	while (!wait_event_timeout(priv->wq, !atomic_read(&priv->mappings),
+				   10 * HZ))
+		pr_warn("dmabuf:%llu: waiting for importers to unmap %d revoked mappings\n",
+			gmem_pfnpool_dmabuf_ino(priv),
+			atomic_read(&priv->mappings));
 }
 
 static const struct gmem_pfnpool_user_ops gmem_pfnpool_dmabuf_user_ops = {
+	.prepare = gmem_pfnpool_dmabuf_prepare,
 	.commit = gmem_pfnpool_dmabuf_commit,
+	.abort = gmem_pfnpool_dmabuf_abort,
 };
 
 /**
@@ -282,14 +406,18 @@ static const struct gmem_pfnpool_user_ops gmem_pfnpool_dmabuf_user_ops = {
  * @start: first page
  * @end: one past the last page
  *
- * Return: an O_CLOEXEC fd, or -EINVAL if a part of the range is not shared,
- * -EAGAIN if a conversion of it is in flight, -ENOSPC, -ENOMEM, -EMFILE.
+ * The caller installs the DMA-BUF in an fd (O_CLOEXEC) or drops it with
+ * dma_buf_put().
+ *
+ * Return: the DMA-BUF, or ERR_PTR(-EINVAL) if a part of the range is not
+ * shared, -EAGAIN if a conversion of it is in flight, -ENOSPC, -ENOMEM.
  */
-int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
-			       pgoff_t end)
+struct dma_buf *gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf,
+					   pgoff_t start, pgoff_t end)
 {
 	DEFINE_DMA_BUF_EXPORT_INFO(exp_info);
 	struct gmem_pfnpool_dmabuf *priv;
+	struct dma_buf *dmabuf;
 	int ret;
 
 	if (!gmem_pfnpool_attrs_all(&gf->attrs, start, end,
@@ -297,14 +425,16 @@ int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
 		goto not_shared;
 	ret = gmem_pfnpool_extent_allocate(gf, start, end);
 	if (ret)
-		return ret;
+		return ERR_PTR(ret);
 
 	priv = kzalloc(sizeof(*priv), GFP_KERNEL);
 	if (!priv)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	priv->gf = gf;
 	priv->start = start;
 	priv->end = end;
+	atomic_set(&priv->mappings, 0);
+	init_waitqueue_head(&priv->wq);
 	priv->user.name = "dmabuf";
 	priv->user.ops = &gmem_pfnpool_dmabuf_user_ops;
 
@@ -313,11 +443,12 @@ int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
 	exp_info.flags = O_RDWR | O_CLOEXEC;
 	exp_info.priv = priv;
 
-	priv->dmabuf = dma_buf_export(&exp_info);
-	if (IS_ERR(priv->dmabuf)) {
-		ret = PTR_ERR(priv->dmabuf);
-		goto free_priv;
+	dmabuf = dma_buf_export(&exp_info);
+	if (IS_ERR(dmabuf)) {
+		kfree(priv);
+		return dmabuf;
 	}
+	priv->dmabuf = dmabuf;
 	/* From here dma_buf_put() frees priv through ->release. */
 	get_file(gf->file);
 	gmem_pfnpool_register_user(gf, &priv->user);
@@ -334,21 +465,13 @@ int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
 					 GMEM_PFNPOOL_ATTR_SHARED))
 		ret = -EINVAL;
 	mutex_unlock(&gf->lock);
-	if (ret)
-		goto put_dmabuf;
+	if (ret) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(ret);
+	}
+	return dmabuf;
 
-	ret = dma_buf_fd(priv->dmabuf, O_CLOEXEC);
-	if (ret < 0)
-		goto put_dmabuf;
-	return ret;
-
-put_dmabuf:
-	dma_buf_put(priv->dmabuf);
-	return ret;
-free_priv:
-	kfree(priv);
-	return ret;
 not_shared:
 	pr_warn_ratelimited("export of a range that is not shared\n");
-	return -EINVAL;
+	return ERR_PTR(-EINVAL);
 }

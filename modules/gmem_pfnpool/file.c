@@ -13,12 +13,17 @@
  * an address congruent to the offset can then use PUD or PMD entries.
  *
  * Locking: gf->lock serialises writers of gf->extents (allocation on fault,
- * fallocate, lookup; free in the commit phase or at release); readers that
- * hold gf->map_lock for read walk the tree under RCU (nothing can be freed
- * under them: frees happen with map_lock held for write).
+ * fallocate, lookup; free in the commit phase or at release). Readers walk
+ * the tree under rcu_read_lock() holding gf->lock or gf->map_lock for read.
+ * The tree is in RCU mode (MT_FLAGS_USE_RCU): an allocation under gf->lock
+ * may store while a map_lock reader walks, and a node it replaces is freed
+ * only after a grace period, so the walk never reads a freed or half
+ * rewritten node. The memory an extent names is freed only with map_lock
+ * held for write, so what a map_lock reader finds stays allocated.
  * Lock order: gf->users_rwsem -> gf->map_lock -> gf->lock (see internal.h).
  */
 #include <linux/anon_inodes.h>
+#include <linux/dma-buf.h>
 #include <linux/falloc.h>
 #include <linux/file.h>
 #include <linux/fs.h>
@@ -287,7 +292,7 @@ static long gmem_pfnpool_ioctl_set_attr(struct gmem_pfnpool_file *gf,
 
 	arg.error_offset = (u64)veto.index << PAGE_SHIFT;
 	memset(arg.error_user, 0, sizeof(arg.error_user));
-	strscpy(arg.error_user, veto.name ?: "?", sizeof(arg.error_user));
+	strscpy(arg.error_user, veto.name, sizeof(arg.error_user));
 	if (copy_to_user(argp, &arg, sizeof(arg)))
 		return -EFAULT;
 	return ret;
@@ -322,8 +327,9 @@ static long gmem_pfnpool_ioctl_export(struct gmem_pfnpool_file *gf,
 				      void __user *argp)
 {
 	struct gmem_pfnpool_export_dmabuf arg;
+	struct dma_buf *dmabuf;
 	pgoff_t start, end;
-	int ret;
+	int fd, ret;
 
 	if (copy_from_user(&arg, argp, sizeof(arg)))
 		return -EFAULT;
@@ -335,14 +341,27 @@ static long gmem_pfnpool_ioctl_export(struct gmem_pfnpool_file *gf,
 	if (ret)
 		return ret;
 
-	ret = gmem_pfnpool_export_dmabuf(gf, start, end);
-	if (ret < 0)
-		return ret;
-	arg.fd = ret;
-	if (copy_to_user(argp, &arg, sizeof(arg))) {
-		/* The fd is installed; userspace owns it even so. */
-		return -EFAULT;
+	dmabuf = gmem_pfnpool_export_dmabuf(gf, start, end);
+	if (IS_ERR(dmabuf))
+		return PTR_ERR(dmabuf);
+	fd = get_unused_fd_flags(O_CLOEXEC);
+	if (fd < 0) {
+		ret = fd;
+		goto put_dmabuf;
 	}
+	arg.fd = fd;
+	if (copy_to_user(argp, &arg, sizeof(arg))) {
+		ret = -EFAULT;
+		goto put_fd;
+	}
+	/* Installed last: a failed copy-back leaves no fd behind. */
+	fd_install(fd, dmabuf->file);
+	return fd;
+
+put_fd:
+	put_unused_fd(fd);
+put_dmabuf:
+	dma_buf_put(dmabuf);
 	return ret;
 }
 
@@ -436,6 +455,19 @@ static int gmem_pfnpool_release(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* The size is fixed: truncating would unmap outside the two-phase protocol. */
+static int gmem_pfnpool_setattr(struct mnt_idmap *idmap,
+				struct dentry *dentry, struct iattr *attr)
+{
+	if (attr->ia_valid & ATTR_SIZE)
+		return -EPERM;
+	return simple_setattr(idmap, dentry, attr);
+}
+
+static const struct inode_operations gmem_pfnpool_iops = {
+	.setattr = gmem_pfnpool_setattr,
+};
+
 const struct file_operations gmem_pfnpool_fops = {
 	.owner = THIS_MODULE,
 	.unlocked_ioctl = gmem_pfnpool_file_ioctl,
@@ -448,42 +480,40 @@ const struct file_operations gmem_pfnpool_fops = {
 };
 
 /**
- * gmem_pfnpool_create() - create a guest-memory file and an fd for it
+ * gmem_pfnpool_create() - create a guest-memory file
  * @size: size in bytes (checked by the caller)
  * @flags: GMEM_PFNPOOL_CREATE_* (checked by the caller)
  *
- * Return: the fd (O_CLOEXEC), or a negative errno.
+ * The caller installs the file in an fd (O_RDWR, give it O_CLOEXEC) or
+ * drops it with fput().
+ *
+ * Return: the file, or an ERR_PTR().
  */
-int gmem_pfnpool_create(u64 size, u32 flags)
+struct file *gmem_pfnpool_create(u64 size, u32 flags)
 {
 	u32 attr = flags & GMEM_PFNPOOL_CREATE_PRIVATE ?
 		   GMEM_PFNPOOL_ATTR_PRIVATE : GMEM_PFNPOOL_ATTR_SHARED;
 	struct gmem_pfnpool_file *gf;
 	struct inode *inode;
 	struct file *file;
-	int fd, ret;
+	int ret;
 
 	gf = kzalloc(sizeof(*gf), GFP_KERNEL);
 	if (!gf)
-		return -ENOMEM;
+		return ERR_PTR(-ENOMEM);
 	ret = gmem_pfnpool_file_init(gf, &gmem_pfnpool_pool,
 				     size >> PAGE_SHIFT, attr);
 	if (ret)
 		goto free_gf;
 
-	fd = get_unused_fd_flags(O_CLOEXEC);
-	if (fd < 0) {
-		ret = fd;
-		goto destroy_gf;
-	}
-
 	inode = alloc_anon_inode(gmem_pfnpool_mnt->mnt_sb);
 	if (IS_ERR(inode)) {
 		ret = PTR_ERR(inode);
-		goto put_fd;
+		goto destroy_gf;
 	}
 	/* fallocate() wants a regular file. */
 	inode->i_mode |= S_IFREG;
+	inode->i_op = &gmem_pfnpool_iops;
 	inode->i_size = size;
 	inode->i_private = gf;
 
@@ -504,19 +534,15 @@ int gmem_pfnpool_create(u64 size, u32 flags)
 	mutex_lock(&gmem_pfnpool_files_lock);
 	list_add_tail(&gf->node, &gmem_pfnpool_files);
 	mutex_unlock(&gmem_pfnpool_files_lock);
-
-	fd_install(fd, file);
-	return fd;
+	return file;
 
 put_inode:
 	iput(inode);
-put_fd:
-	put_unused_fd(fd);
 destroy_gf:
 	gmem_pfnpool_file_destroy(gf);
 free_gf:
 	kfree(gf);
-	return ret;
+	return ERR_PTR(ret);
 }
 
 static int gmem_pfnpool_init_fs_context(struct fs_context *fc)

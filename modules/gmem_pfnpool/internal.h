@@ -130,6 +130,10 @@ static inline unsigned long gmem_pfnpool_mt_count(struct maple_tree *mt)
  * @attrs: shared/private attribute per page
  * @inflight: interval tree of the conversions in flight (pages)
  * @inflight_gen: bumped when a conversion leaves @inflight
+ * @invalidate_seq: sequence of in-kernel lookups (gmem_pfnpool_lookup());
+ *	odd while a commit phase runs: made odd before the users commit,
+ *	even again after the apply step; written under @lock, read with
+ *	READ_ONCE()
  * @wq: woken when a conversion leaves @inflight
  * @users_rwsem: protects @users; held for read while users are called
  * @users: registered struct gmem_pfnpool_user, in registration order
@@ -150,6 +154,7 @@ struct gmem_pfnpool_file {
 	struct gmem_pfnpool_attrs attrs;
 	struct rb_root_cached inflight;
 	unsigned long inflight_gen;
+	unsigned long invalidate_seq;
 	wait_queue_head_t wq;
 
 	struct rw_semaphore users_rwsem;
@@ -173,11 +178,12 @@ struct gmem_pfnpool_file {
 /**
  * struct gmem_pfnpool_veto - who refused a conversion, and where
  * @index: page index of the refusal
- * @name: name of the refusing user
+ * @name: name of the refusing user, or what it named with
+ *	gmem_pfnpool_veto_describe(); a copy, valid after the user is gone
  */
 struct gmem_pfnpool_veto {
 	pgoff_t index;
-	const char *name;
+	char name[GMEM_PFNPOOL_USER_NAME_LEN];
 };
 
 int gmem_pfnpool_file_init(struct gmem_pfnpool_file *gf,
@@ -246,12 +252,12 @@ extern struct list_head gmem_pfnpool_files;
 
 int gmem_pfnpool_fs_init(void);
 void gmem_pfnpool_fs_exit(void);
-int gmem_pfnpool_create(u64 size, u32 flags);
+struct file *gmem_pfnpool_create(u64 size, u32 flags);
 
 /* ---- dmabuf.c ---- */
 
-int gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf, pgoff_t start,
-			       pgoff_t end);
+struct dma_buf *gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf,
+					   pgoff_t start, pgoff_t end);
 
 /* ---- debugfs.c ---- */
 

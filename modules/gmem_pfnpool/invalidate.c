@@ -25,9 +25,28 @@
  *               on its behalf without being called.
  *   COMMITTING: gf->map_lock held for write: no fault is between its checks
  *               and its page-table update (a DMA-BUF map is excluded by the
- *               reservation lock its export's commit takes). Every user
+ *               reservation lock its export's commit takes). The lookup
+ *               sequence gf->invalidate_seq turns odd, then every user
  *               commits (zap PTEs, revoke importers, drop mappings), then
- *               the attribute flips or the extents are freed.
+ *               the attribute flips or the extents are freed and the
+ *               sequence turns even again.
+ *
+ * In-kernel users install what gmem_pfnpool_lookup() returned the way
+ * mmu_interval_notifier users do: the lookup hands out the sequence, the
+ * user rechecks it with gmem_pfnpool_lookup_retry() under its own lock,
+ * and its commit callback takes that same lock:
+ *
+ *   user                              convert
+ *   ----                              -------
+ *   seq = lookup(index)               prepare() each user
+ *                                     seq++ (odd)
+ *   lock(own)                         commit(user): lock(own); drop
+ *   retry(seq)? -> yes: unlock, again       mappings; unlock(own)
+ *   no: install; unlock(own)          apply; seq++ (even)
+ *
+ * Either the user installed before its commit callback ran (and the commit
+ * drops it), or it sees the new sequence and looks up again. A lookup also
+ * never returns an order whose block overlaps a conversion in flight.
  *
  * A fault racing with a conversion:
  *
@@ -58,6 +77,7 @@
 #include <linux/lockdep.h>
 #include <linux/sched/signal.h>
 #include <linux/slab.h>
+#include <linux/string.h>
 #include <kunit/visibility.h>
 
 #include "internal.h"
@@ -67,6 +87,18 @@ static struct lockdep_map gmem_pfnpool_invalidate_map = {
 	.name = "gmem_pfnpool_invalidate",
 };
 #endif
+
+/**
+ * struct gmem_pfnpool_invalidation - one run of the engine
+ * @range: what the users see
+ * @veto: where a refusal is described (owned by the caller of the engine)
+ * @described: the refusing user described its refusal itself
+ */
+struct gmem_pfnpool_invalidation {
+	struct gmem_pfnpool_range range;
+	struct gmem_pfnpool_veto *veto;
+	bool described;
+};
 
 /**
  * struct gmem_pfnpool_pin - a pinned page range
@@ -101,7 +133,8 @@ int gmem_pfnpool_file_init(struct gmem_pfnpool_file *gf,
 	gf->pool = pool;
 	gf->npages = npages;
 	mutex_init(&gf->lock);
-	mt_init(&gf->extents);
+	/* RCU mode: see the locking notes of file.c and attr.c. */
+	mt_init_flags(&gf->extents, MT_FLAGS_USE_RCU);
 	gf->inflight = RB_ROOT_CACHED;
 	init_waitqueue_head(&gf->wq);
 	init_rwsem(&gf->users_rwsem);
@@ -215,12 +248,40 @@ static void gmem_pfnpool_range_unlock(struct gmem_pfnpool_file *gf,
 	wake_up_all(&gf->wq);
 }
 
+/**
+ * gmem_pfnpool_veto_describe() - say who refuses, and where
+ * @range: the range passed to the user's prepare callback
+ * @index: first page of @range the refusal is about
+ * @name: who refuses (copied; truncated to GMEM_PFNPOOL_USER_NAME_LEN - 1)
+ *
+ * Optional: a prepare callback that returns -EBUSY may call it first to
+ * report a more precise holder (e.g. an importing device) than the user's
+ * name, and where in the range it holds on. Without it the refusal names the
+ * user and the start of the range.
+ *
+ * Context: only from a prepare callback, for the @range it was given.
+ */
+void gmem_pfnpool_veto_describe(const struct gmem_pfnpool_range *range,
+				pgoff_t index, const char *name)
+{
+	struct gmem_pfnpool_invalidation *inv =
+		container_of(range, struct gmem_pfnpool_invalidation, range);
+
+	if (WARN_ON_ONCE(index < range->start || index >= range->end))
+		index = range->start;
+	inv->veto->index = index;
+	strscpy(inv->veto->name, name, sizeof(inv->veto->name));
+	inv->described = true;
+}
+EXPORT_SYMBOL_GPL(gmem_pfnpool_veto_describe);
+
 /* A pin of @user on the range refuses for it; else ask the user. */
 static int gmem_pfnpool_prepare_one(struct gmem_pfnpool_file *gf,
 				    struct gmem_pfnpool_user *user,
-				    const struct gmem_pfnpool_range *range,
-				    struct gmem_pfnpool_veto *veto)
+				    struct gmem_pfnpool_invalidation *inv)
 {
+	const struct gmem_pfnpool_range *range = &inv->range;
+	struct gmem_pfnpool_veto *veto = inv->veto;
 	struct gmem_pfnpool_pin *pin;
 	int ret = 0;
 
@@ -228,7 +289,7 @@ static int gmem_pfnpool_prepare_one(struct gmem_pfnpool_file *gf,
 	list_for_each_entry(pin, &user->pins, node) {
 		if (pin->start < range->end && range->start < pin->end) {
 			veto->index = max(pin->start, range->start);
-			veto->name = user->name;
+			strscpy(veto->name, user->name, sizeof(veto->name));
 			ret = -EBUSY;
 			break;
 		}
@@ -237,11 +298,18 @@ static int gmem_pfnpool_prepare_one(struct gmem_pfnpool_file *gf,
 	if (ret)
 		return ret;
 
+	inv->described = false;
 	if (user->ops->prepare)
 		ret = user->ops->prepare(user, range);
-	if (ret) {
+	if (ret > 0) {
+		/* Only 0 agrees: anything else must not reach userspace as one. */
+		pr_warn_once("user %s: prepare returned %d, taken as -EBUSY\n",
+			     user->name, ret);
+		ret = -EBUSY;
+	}
+	if (ret && !inv->described) {
 		veto->index = range->start;
-		veto->name = user->name;
+		strscpy(veto->name, user->name, sizeof(veto->name));
 	}
 	return ret;
 }
@@ -275,12 +343,12 @@ static void gmem_pfnpool_apply_punch(struct gmem_pfnpool_file *gf,
  * target attribute), in which case no user is called.
  */
 static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
-				   const struct gmem_pfnpool_range *range,
+				   struct gmem_pfnpool_invalidation *inv,
 				   gmem_pfnpool_apply_t apply,
 				   bool (*skip)(struct gmem_pfnpool_file *gf,
-						const struct gmem_pfnpool_range *r),
-				   struct gmem_pfnpool_veto *veto)
+						const struct gmem_pfnpool_range *r))
 {
+	const struct gmem_pfnpool_range *range = &inv->range;
 	struct interval_tree_node it;
 	struct gmem_pfnpool_user *user;
 	int ret;
@@ -296,17 +364,22 @@ static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
 	lock_map_acquire(&gmem_pfnpool_invalidate_map);
 
 	list_for_each_entry(user, &gf->users, node) {
-		ret = gmem_pfnpool_prepare_one(gf, user, range, veto);
+		ret = gmem_pfnpool_prepare_one(gf, user, inv);
 		if (ret)
 			goto abort;
 	}
 
 	down_write(&gf->map_lock);
+	mutex_lock(&gf->lock);
+	/* Lookups from now on, and those before, must retry. */
+	WRITE_ONCE(gf->invalidate_seq, gf->invalidate_seq + 1);
+	mutex_unlock(&gf->lock);
 	list_for_each_entry(user, &gf->users, node)
 		if (user->ops->commit)
 			user->ops->commit(user, range);
 	mutex_lock(&gf->lock);
 	apply(gf, range);
+	WRITE_ONCE(gf->invalidate_seq, gf->invalidate_seq + 1);
 	mutex_unlock(&gf->lock);
 	up_write(&gf->map_lock);
 	atomic64_inc(&gf->stats.conversions);
@@ -349,16 +422,19 @@ static bool gmem_pfnpool_convert_noop(struct gmem_pfnpool_file *gf,
 int gmem_pfnpool_convert(struct gmem_pfnpool_file *gf, pgoff_t start,
 			 pgoff_t end, u32 attr, struct gmem_pfnpool_veto *veto)
 {
-	struct gmem_pfnpool_range range = {
-		.start = start,
-		.end = end,
-		.event = attr == GMEM_PFNPOOL_ATTR_SHARED ?
-			 GMEM_PFNPOOL_EVENT_TO_SHARED :
-			 GMEM_PFNPOOL_EVENT_TO_PRIVATE,
+	struct gmem_pfnpool_invalidation inv = {
+		.range = {
+			.start = start,
+			.end = end,
+			.event = attr == GMEM_PFNPOOL_ATTR_SHARED ?
+				 GMEM_PFNPOOL_EVENT_TO_SHARED :
+				 GMEM_PFNPOOL_EVENT_TO_PRIVATE,
+		},
+		.veto = veto,
 	};
 
-	return gmem_pfnpool_invalidate(gf, &range, gmem_pfnpool_apply_convert,
-				       gmem_pfnpool_convert_noop, veto);
+	return gmem_pfnpool_invalidate(gf, &inv, gmem_pfnpool_apply_convert,
+				       gmem_pfnpool_convert_noop);
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_convert);
 
@@ -377,14 +453,17 @@ EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_convert);
 int gmem_pfnpool_punch(struct gmem_pfnpool_file *gf, pgoff_t start,
 		       pgoff_t end, struct gmem_pfnpool_veto *veto)
 {
-	struct gmem_pfnpool_range range = {
-		.start = start,
-		.end = end,
-		.event = GMEM_PFNPOOL_EVENT_PUNCH,
+	struct gmem_pfnpool_invalidation inv = {
+		.range = {
+			.start = start,
+			.end = end,
+			.event = GMEM_PFNPOOL_EVENT_PUNCH,
+		},
+		.veto = veto,
 	};
 
-	return gmem_pfnpool_invalidate(gf, &range, gmem_pfnpool_apply_punch,
-				       NULL, veto);
+	return gmem_pfnpool_invalidate(gf, &inv, gmem_pfnpool_apply_punch,
+				       NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_punch);
 

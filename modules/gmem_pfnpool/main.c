@@ -10,6 +10,7 @@
  * init succeeded; the device's only ioctl creates files and takes no lock
  * of its own.
  */
+#include <linux/file.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
 #include <linux/miscdevice.h>
@@ -184,6 +185,7 @@ static long gmem_pfnpool_dev_ioctl(struct file *file, unsigned int cmd,
 {
 	struct gmem_pfnpool_create __user *argp = (void __user *)arg;
 	struct gmem_pfnpool_create c;
+	struct file *gmem;
 	int fd;
 
 	if (cmd != GMEM_PFNPOOL_IOC_CREATE)
@@ -207,12 +209,22 @@ static long gmem_pfnpool_dev_ioctl(struct file *file, unsigned int cmd,
 		return -ENOSPC;
 	}
 
-	fd = gmem_pfnpool_create(c.size, c.flags);
+	fd = get_unused_fd_flags(O_CLOEXEC);
 	if (fd < 0)
 		return fd;
+	gmem = gmem_pfnpool_create(c.size, c.flags);
+	if (IS_ERR(gmem)) {
+		put_unused_fd(fd);
+		return PTR_ERR(gmem);
+	}
 	c.fd = fd;
-	if (copy_to_user(argp, &c, sizeof(c)))
-		return -EFAULT;	/* the fd stays installed */
+	if (copy_to_user(argp, &c, sizeof(c))) {
+		put_unused_fd(fd);
+		fput(gmem);
+		return -EFAULT;
+	}
+	/* Installed last: a failed copy-back leaves no fd behind. */
+	fd_install(fd, gmem);
 	return fd;
 }
 

@@ -235,8 +235,11 @@ static const struct vm_operations_struct gmem_pfnpool_vm_ops = {
  * @file: the gmem file
  * @vma: the new VMA
  *
- * Return: 0, or -EINVAL for MAP_PRIVATE or a mapping past the end of the
- * file.
+ * The mapping can never become executable (VM_MAYEXEC is cleared, so a
+ * later mprotect(PROT_EXEC) fails with EACCES).
+ *
+ * Return: 0, -EINVAL for MAP_PRIVATE or a mapping past the end of the
+ * file, -EPERM for PROT_EXEC.
  */
 int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma)
 {
@@ -247,12 +250,18 @@ int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma)
 		pr_warn_ratelimited("MAP_PRIVATE is not supported\n");
 		return -EINVAL;
 	}
+	/* Guest memory is data for the host: never executable. */
+	if (vma->vm_flags & VM_EXEC) {
+		pr_warn_ratelimited("PROT_EXEC is not supported\n");
+		return -EPERM;
+	}
 	if (check_add_overflow(vma->vm_pgoff, pages, &end) ||
 	    end > gf->npages) {
 		pr_warn_ratelimited("mmap past the end of the file\n");
 		return -EINVAL;
 	}
 
+	vm_flags_clear(vma, VM_MAYEXEC);
 	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
 		     VM_HUGEPAGE);
 	vma->vm_ops = &gmem_pfnpool_vm_ops;

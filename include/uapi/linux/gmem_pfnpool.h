@@ -18,15 +18,21 @@
  * not be read or written back. Unknown ioctls fail with ENOTTY.
  *
  * Other file operations on a gmem file:
- *  - mmap(): MAP_SHARED only, within the file. EINVAL for MAP_PRIVATE or a
- *    range past the end. Faults map 1 GiB, 2 MiB or 4 KiB at a time (map at
- *    an address congruent to the file offset for the larger ones); touching
- *    a private page raises SIGBUS, as does a fault the pool cannot back.
+ *  - mmap(): MAP_SHARED only, within the file, never executable. EINVAL
+ *    for MAP_PRIVATE or a range past the end, EPERM for PROT_EXEC (and
+ *    mprotect(PROT_EXEC) later fails with EACCES). Faults map 1 GiB, 2 MiB
+ *    or 4 KiB at a time (map at an address congruent to the file offset for
+ *    the larger ones); touching a private page raises SIGBUS, as does a
+ *    fault the pool cannot back.
  *  - fallocate(): mode 0 or FALLOC_FL_KEEP_SIZE allocates (ENOSPC when the
  *    pool is exhausted); FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE returns
  *    the memory to the pool, zeroed, through the same two-phase protocol as
- *    a conversion (EBUSY when a user refuses). EINVAL for unaligned ranges
+ *    a conversion (EBUSY when a user refuses, e.g. a DMA-BUF importer that
+ *    cannot be revoked). EINVAL for unaligned ranges
  *    or ranges past the end, EOPNOTSUPP for other modes.
+ *  - ftruncate(): EPERM, the size of a file is fixed.
+ *  - The ioctls that return a new fd install it only once their argument
+ *    was written back: on EFAULT no fd is left behind.
  *  - close(): the memory returns to the pool, zeroed, once the last
  *    reference (fd, mapping, DMA-BUF export, in-kernel user) is gone. The
  *    module cannot be unloaded before.
@@ -91,7 +97,9 @@ struct gmem_pfnpool_create {
  * without calling any user. Overlapping conversions are serialised.
  *
  * Errors: EINVAL bad range, flags, attr or reserved; EBUSY a user refused
- * (error_offset and error_user tell which, and where); EINTR a fatal signal
+ * (error_offset and error_user tell which, and where; a DMA-BUF importer
+ * that cannot be revoked is named as described at
+ * GMEM_PFNPOOL_IOC_EXPORT_DMABUF); EINTR a fatal signal
  * arrived while waiting for an overlapping conversion; ENOMEM.
  */
 struct gmem_pfnpool_set_attr {
@@ -137,9 +145,23 @@ struct gmem_pfnpool_get_attr {
  *
  * GMEM_PFNPOOL_IOC_EXPORT_DMABUF (on a gmem file): allocate the range if
  * needed and export it as a DMA-BUF. The export holds a reference to the gmem
- * file. When any part of the range is converted to private or punched, the
- * export is revoked: importers get move_notify and further attach and map
- * calls fail with ENODEV. The return value is also the fd.
+ * file. The return value is also the fd.
+ *
+ * Importers and conversions: converting any part of the range to private,
+ * or punching it, asks the export first.
+ *  - An importer that cannot be revoked (a static importer, e.g. a DRM PRIME
+ *    import, which dma-buf maps once at attach time and never tells about
+ *    moves; or a dynamic importer without invalidate_mappings) holds on:
+ *    the conversion or punch fails with EBUSY, error_user reads
+ *    "dmabuf:<inode of the DMA-BUF> <importing device>" and error_offset
+ *    the first byte of the export in the range. It succeeds once that
+ *    importer has detached.
+ *  - Every other importer is revoked: it gets move_notify
+ *    (invalidate_mappings), and the conversion completes only after every
+ *    fence of the DMA-BUF's reservation object has signalled and every
+ *    mapping handed out has been unmapped; only then is the memory freed
+ *    or made private. From then on attach and map fail with ENODEV, also
+ *    after the range is converted back to shared.
  *
  * Errors: EINVAL bad range, flags or reserved, or a part of the range is not
  * shared; EAGAIN a conversion of the range is in flight; ENOSPC the pool
