@@ -154,7 +154,8 @@ struct tdi_dmabuf_tdi_ops {
  * @provider: provider of the current binding, its module pinned
  * @provider_bound: @provider's ->bind() succeeded, ->unbind() not yet
  * @unbound_layout: every exportable BAR shared, built at create
- * @layout: layout of @state (@unbound_layout unless RUN)
+ * @layout: @unbound_layout while no provider holds the TDI, else the last
+ *	report's layout (an empty one before the first report)
  * @dmabufs: open DMA-BUFs (struct tdi_dmabuf_buf.node)
  * @nr_dmabufs: entries in @dmabufs
  * @nr_revokes: revocations since init
@@ -196,6 +197,9 @@ void tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err);
 void tdi_dmabuf_tdi_flush(struct tdi_dmabuf_tdi *tdi);
 void tdi_dmabuf_tdi_get_state(struct tdi_dmabuf_tdi *tdi,
 			      struct tdi_dmabuf_state *st);
+bool tdi_dmabuf_tdi_held(struct tdi_dmabuf_tdi *tdi);
+bool tdi_dmabuf_tdi_mmio_allowed(struct tdi_dmabuf_tdi *tdi, u32 bar,
+				 u64 offset, u64 len);
 void __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause);
 struct dma_buf *tdi_dmabuf_tdi_get_dmabuf(struct tdi_dmabuf_tdi *tdi, u32 bar,
 					  u32 kind, int open_flags);
