@@ -368,8 +368,12 @@ static long tdi_dmabuf_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return tdi_dmabuf_ioctl_ioeventfd(tdev, cmd, arg);
 	case VFIO_DEVICE_RESET:
 	case VFIO_DEVICE_PCI_HOT_RESET:
-		/* Revoke before the MMIO goes away, even if the reset fails. */
-		tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_RESET, -ECONNRESET);
+		/*
+		 * Revoke before the MMIO goes away, even if the reset fails;
+		 * no reset while an importer still uses a DMA-BUF.
+		 */
+		if (tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_RESET, -ECONNRESET))
+			return -EBUSY;
 		break;
 	}
 	return vfio_pci_core_ioctl(core_vdev, cmd, arg);

@@ -77,24 +77,35 @@ static void __tdi_dmabuf_set_layout(struct tdi_dmabuf_tdi *tdi,
 }
 
 /**
- * __tdi_dmabuf_tdi_revoke_all() - revoke every DMA-BUF of the TDI
+ * __tdi_dmabuf_tdi_revoke_all() - revoke every DMA-BUF of the TDI and wait
  * @tdi: the TDI
  * @cause: TDI_DMABUF_CAUSE_* recorded if anything was revoked
  *
+ * Returns once every importer unmapped and every fence of every DMA-BUF
+ * signalled, or after tdi->revoke_timeout per DMA-BUF. Only a complete
+ * revocation lets a caller hand the MMIO back (provider unbind, reset).
+ *
  * Context: tdi->lock held, may sleep.
+ * Return: 0, or -ETIMEDOUT if an importer still uses a DMA-BUF.
  */
-void __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause)
+int __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause)
 {
 	struct list_head *node;
 	unsigned int n = 0;
+	bool revoked;
+	int ret = 0;
 
 	lockdep_assert_held(&tdi->lock);
-	list_for_each(node, &tdi->dmabufs)
-		n += __tdi_dmabuf_buf_revoke(tdi, node);
+	list_for_each(node, &tdi->dmabufs) {
+		if (__tdi_dmabuf_buf_revoke(tdi, node, &revoked))
+			ret = -ETIMEDOUT;
+		n += revoked;
+	}
 	if (n) {
 		tdi->nr_revokes += n;
 		tdi->cause = cause;
 	}
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_tdi_revoke_all);
 
@@ -130,26 +141,30 @@ static void __tdi_dmabuf_provider_drop(struct tdi_dmabuf_tdi *tdi)
 	}
 }
 
-static void __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
+static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 {
+	int ret;
+
 	lockdep_assert_held(&tdi->lock);
 
-	__tdi_dmabuf_tdi_revoke_all(tdi, cause);
+	ret = __tdi_dmabuf_tdi_revoke_all(tdi, cause);
 	if (tdi->state != TDI_DMABUF_STATE_LOCKED &&
 	    tdi->state != TDI_DMABUF_STATE_RUN)
-		return;
+		return ret;
 	/*
-	 * The TDI is lost; a failing unbind is retried by UNBIND. Until the
+	 * The TDI is lost; a failing unbind is retried by UNBIND, and so is
+	 * one never tried because an importer still used a DMA-BUF. Until the
 	 * provider let go, the report's layout stays: its private pages are
 	 * still private.
 	 */
-	if (!__tdi_dmabuf_provider_unbind(tdi))
+	if (!ret && !__tdi_dmabuf_provider_unbind(tdi))
 		__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
 	tdi->state = TDI_DMABUF_STATE_ERROR;
 	tdi->cause = cause;
 	tdi->error = err < 0 ? -err : err;
-	dev_warn_ratelimited(tdi->dev, "TDI error (cause %u, %d): DMA-BUFs revoked\n",
-			     cause, err);
+	dev_warn_ratelimited(tdi->dev, "TDI error (cause %u, %d): DMA-BUFs revoked%s\n",
+			     cause, err, ret ? ", an importer still uses one" : "");
+	return ret;
 }
 
 /**
@@ -158,15 +173,21 @@ static void __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err
  * @cause: TDI_DMABUF_CAUSE_*
  * @err: negative errno describing the error
  *
- * Revokes every DMA-BUF; a bound TDI is unbound and enters ERROR.
+ * Revokes every DMA-BUF and waits for the importers; a bound TDI enters
+ * ERROR and is unbound once the revocation is complete.
  *
  * Context: process context, may sleep; takes tdi->lock.
+ * Return: 0 when no importer uses a DMA-BUF any more, -ETIMEDOUT if one
+ * still does (the caller must not let the MMIO go away if it can refuse).
  */
-void tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
+int tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 {
+	int ret;
+
 	mutex_lock(&tdi->lock);
-	__tdi_dmabuf_tdi_fail(tdi, cause, err);
+	ret = __tdi_dmabuf_tdi_fail(tdi, cause, err);
 	mutex_unlock(&tdi->lock);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_fail);
 
@@ -178,6 +199,7 @@ static void tdi_dmabuf_error_work(struct work_struct *work)
 
 	if (!err)
 		return;
+	/* Nothing to refuse here: an incomplete revoke leaves the TDI held. */
 	tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_PROVIDER, -err);
 }
 
@@ -280,6 +302,7 @@ struct tdi_dmabuf_tdi *tdi_dmabuf_tdi_create(struct device *dev,
 	tdi->layout = tdi->unbound_layout;
 	tdi->state = TDI_DMABUF_STATE_UNBOUND;
 	tdi->closed = true;
+	tdi->revoke_timeout = msecs_to_jiffies(TDI_DMABUF_REVOKE_TIMEOUT_MS);
 	return tdi;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_create);
@@ -315,6 +338,7 @@ EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_open);
 void tdi_dmabuf_tdi_close(struct tdi_dmabuf_tdi *tdi)
 {
 	mutex_lock(&tdi->lock);
+	/* Close cannot be refused: a timeout was already reported. */
 	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_CLOSE);
 	/* Nothing left to retry with: forget the binding. */
 	__tdi_dmabuf_provider_drop(tdi);
@@ -463,8 +487,9 @@ EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_bind);
  * @tdi: the TDI
  *
  * Context: process context, may sleep; takes tdi->lock.
- * Return: 0 (state UNBOUND), -ENOTCONN if not bound, or the provider's error
- * (state ERROR, DMA-BUFs revoked).
+ * Return: 0 (state UNBOUND), -ENOTCONN if not bound, -ETIMEDOUT if an
+ * importer still uses a revoked DMA-BUF (state ERROR, provider not asked to
+ * unbind), or the provider's error (state ERROR, DMA-BUFs revoked).
  */
 int tdi_dmabuf_tdi_unbind(struct tdi_dmabuf_tdi *tdi)
 {
@@ -475,8 +500,10 @@ int tdi_dmabuf_tdi_unbind(struct tdi_dmabuf_tdi *tdi)
 		ret = -ENOTCONN;
 		goto out_unlock;
 	}
-	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_UNBIND);
-	ret = __tdi_dmabuf_provider_unbind(tdi);
+	/* The provider may take the MMIO away only once no importer uses it. */
+	ret = __tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_UNBIND);
+	if (!ret)
+		ret = __tdi_dmabuf_provider_unbind(tdi);
 	if (ret) {
 		/* Still held by the provider: the report's layout stays. */
 		tdi->state = TDI_DMABUF_STATE_ERROR;

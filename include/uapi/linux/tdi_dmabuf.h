@@ -49,6 +49,25 @@
  *   CPU mappings of shared DMA-BUFs are zapped (later access: SIGBUS) and
  *   mmap fails with ENODEV. A revoked DMA-BUF never comes back: userspace
  *   closes it and gets a new one.
+ * - Revocation is complete when every importer has unmapped every mapping it
+ *   was handed and every fence of the DMA-BUF's reservation object (all
+ *   usages, BOOKKEEP included) has signalled. The kernel waits for that (up
+ *   to 10 s per DMA-BUF) before the provider is asked to unbind and before
+ *   VFIO_DEVICE_RESET goes on. If an importer does not let go in time,
+ *   UNBIND fails with ETIMEDOUT and VFIO_DEVICE_RESET with EBUSY; the state
+ *   is ERROR, the provider keeps the TDI (its private pages stay
+ *   unreachable) and UNBIND may be retried. Paths that cannot be refused
+ *   (a reset started by the PCI core, an AER error, closing the device)
+ *   log the incomplete revocation and go on.
+ * - Importers: static importers (no move_notify/invalidate_mappings) and
+ *   importers that cannot take peer-to-peer memory are refused at attach
+ *   (EOPNOTSUPP). On kernels without CONFIG_DMABUF_MOVE_NOTIFY (Debian 6.1
+ *   and 6.12) the DMA-BUF core pins every mapping of a dynamic importer, so
+ *   a pin cannot tell a pinned importer from a dynamic one: pins are
+ *   accepted (MMIO never moves), and safety rests on the wait above, which
+ *   an importer that ignores the notification turns into the ETIMEDOUT /
+ *   EBUSY refusal instead of a silent unbind. From 7.0 on, attach requires
+ *   dma_buf_attach_revocable().
  */
 #ifndef _UAPI_LINUX_TDI_DMABUF_H
 #define _UAPI_LINUX_TDI_DMABUF_H
@@ -128,6 +147,8 @@ struct tdi_dmabuf_bind {
  * Errors:
  *  EINVAL   unknown flags or non-zero reserved fields
  *  ENOTCONN the TDI is not bound (UNBOUND)
+ *  ETIMEDOUT an importer still uses a revoked DMA-BUF: the provider was not
+ *           asked to unbind, the state is ERROR; UNBIND may be retried
  *  other    the provider failed to unbind: DMA-BUFs are revoked anyway, the
  *           state is ERROR; UNBIND may be retried
  */
