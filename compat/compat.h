@@ -148,6 +148,69 @@ static inline struct file *get_file_active(struct file **f)
 #endif
 
 /*
+ * cchost_vfio_zap_mmaps() - zap every userspace mapping of a vfio device's
+ * regions, as vfio_pci_core does before it disables memory decode.
+ * Since 6.10 the mappings live in the device inode's address space. Before,
+ * vfio_pci_core tracks them on a private list with no exported way to zap
+ * them: return false and let the caller refuse instead.
+ */
+#include <linux/vfio.h>
+#ifdef CCHOST_HAVE_VFIO_DEVICE_INODE
+static inline bool cchost_vfio_zap_mmaps(struct vfio_device *vdev)
+{
+	unmap_mapping_range(vdev->inode->i_mapping, 0, 0, true);
+	return true;
+}
+#else
+static inline bool cchost_vfio_zap_mmaps(struct vfio_device *vdev)
+{
+	return false;
+}
+#endif
+
+/*
+ * cchost_vfio_pci_vma_pos() - region offset (VFIO_PCI_INDEX_TO_OFFSET() +
+ * offset in the BAR) of the start of a BAR mapping made by
+ * vfio_pci_core_mmap(). Since 6.10 the core keeps the file offset in
+ * vm_pgoff (mappings are zapped by file offset); before, it replaced it by
+ * the BAR's PFN.
+ */
+#include <linux/pci.h>
+#include <linux/vfio_pci_core.h>
+static inline bool cchost_vfio_pci_vma_pos(struct pci_dev *pdev,
+					   struct vm_area_struct *vma, u64 *pos)
+{
+#ifdef CCHOST_HAVE_VFIO_DEVICE_INODE
+	*pos = (u64)vma->vm_pgoff << PAGE_SHIFT;
+	return true;
+#else
+	phys_addr_t phys = PFN_PHYS(vma->vm_pgoff);
+	unsigned int i;
+
+	for (i = 0; i < PCI_STD_NUM_BARS; i++) {
+		resource_size_t start = pci_resource_start(pdev, i);
+		resource_size_t len = pci_resource_len(pdev, i);
+
+		if (len && phys >= start && phys - start < len) {
+			*pos = VFIO_PCI_INDEX_TO_OFFSET(i) + (phys - start);
+			return true;
+		}
+	}
+	return false;
+#endif
+}
+
+/* Is a VFIO_DEVICE_FEATURE request vfio-pci's own DMA-BUF export (7.0)? */
+static inline bool cchost_vfio_feature_is_dma_buf(u32 flags)
+{
+#ifdef CCHOST_HAVE_VFIO_FEATURE_DMA_BUF
+	return (flags & VFIO_DEVICE_FEATURE_MASK) == VFIO_DEVICE_FEATURE_DMA_BUF;
+#else
+	return false;
+#endif
+}
+
+/*
  * vfio_device_ops members that exist only on some kernels, for variant
  * drivers that delegate them to vfio_pci_core.
  */

@@ -13,11 +13,13 @@
 #include <kunit/device.h>
 #include <kunit/test.h>
 #include <linux/dma-buf.h>
+#include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
 #include <linux/dma-resv.h>
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/scatterlist.h>
+#include <linux/workqueue.h>
 
 #include "../modules/tdi_dmabuf/tdi_dmabuf_core.h"
 #include "tdi_fake_provider.h"
@@ -577,6 +579,150 @@ static void tdi_state_private_only_to_secure(struct kunit *test)
 	KUNIT_EXPECT_FALSE(test, tdi_dmabuf_importer_is_secure(&k_secure_ops));
 }
 
+/* An importer that stops its DMA some time after the revoke's notification. */
+struct k_slow_importer {
+	struct dma_buf_attachment *attach;
+	struct sg_table *sgt;
+	struct delayed_work unmap_work;
+	struct delayed_work signal_work;
+	struct dma_fence fence;
+	spinlock_t fence_lock;	/* the fence's lock */
+	bool unmapped;
+};
+
+static const char *k_fence_name(struct dma_fence *fence)
+{
+	return "tdi-kunit";
+}
+
+static const struct dma_fence_ops k_fence_ops = {
+	.get_driver_name = k_fence_name,
+	.get_timeline_name = k_fence_name,
+};
+
+static void k_slow_unmap_work(struct work_struct *work)
+{
+	struct k_slow_importer *imp = container_of(to_delayed_work(work),
+						   struct k_slow_importer, unmap_work);
+
+	k_unmap(imp->attach, imp->sgt);
+	WRITE_ONCE(imp->unmapped, true);
+}
+
+static void k_slow_signal_work(struct work_struct *work)
+{
+	struct k_slow_importer *imp = container_of(to_delayed_work(work),
+						   struct k_slow_importer, signal_work);
+
+	dma_fence_signal(&imp->fence);
+}
+
+static void k_slow_move_notify(struct dma_buf_attachment *attach)
+{
+	struct k_slow_importer *imp = attach->importer_priv;
+
+	/* DMA in flight: the fence signals after 150 ms, the unmap after 100. */
+	schedule_delayed_work(&imp->signal_work, msecs_to_jiffies(150));
+	schedule_delayed_work(&imp->unmap_work, msecs_to_jiffies(100));
+}
+
+static const struct dma_buf_attach_ops k_slow_ops = {
+	.allow_peer2peer = true,
+	.move_notify = k_slow_move_notify,
+};
+
+static void k_slow_attach(struct kunit *test, struct k_slow_importer *imp,
+			  struct dma_buf *dmabuf, struct device *dev)
+{
+	INIT_DELAYED_WORK(&imp->unmap_work, k_slow_unmap_work);
+	INIT_DELAYED_WORK(&imp->signal_work, k_slow_signal_work);
+	spin_lock_init(&imp->fence_lock);
+	dma_fence_init(&imp->fence, &k_fence_ops, &imp->fence_lock,
+		       dma_fence_context_alloc(1), 1);
+	imp->attach = dma_buf_dynamic_attach(dmabuf, dev, &k_slow_ops, imp);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp->attach);
+	imp->sgt = k_map(imp->attach);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp->sgt);
+	dma_resv_lock(dmabuf->resv, NULL);
+	KUNIT_ASSERT_EQ(test, dma_resv_reserve_fences(dmabuf->resv, 1), 0);
+	dma_resv_add_fence(dmabuf->resv, &imp->fence, DMA_RESV_USAGE_BOOKKEEP);
+	dma_resv_unlock(dmabuf->resv);
+}
+
+static void k_slow_detach(struct k_slow_importer *imp, struct dma_buf *dmabuf)
+{
+	cancel_delayed_work_sync(&imp->unmap_work);
+	flush_delayed_work(&imp->signal_work);
+	dma_fence_signal(&imp->fence);
+	if (!imp->unmapped)
+		k_unmap(imp->attach, imp->sgt);
+	dma_buf_detach(dmabuf, imp->attach);
+}
+
+/* UNBIND returns only after the importer unmapped and its fence signalled. */
+static void tdi_state_revoke_waits_for_importer(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct k_slow_importer imp = {};
+	struct tdi_dmabuf_state st;
+	struct dma_buf *shared;
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 2, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	k_slow_attach(test, &imp, shared, ctx->dev);
+
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_TRUE_MSG(test, READ_ONCE(imp.unmapped),
+			      "UNBIND returned while the importer still had a mapping");
+	KUNIT_EXPECT_TRUE_MSG(test, dma_fence_is_signaled(&imp.fence),
+			      "UNBIND returned with an unsignalled fence");
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
+	k_slow_detach(&imp, shared);
+	k_put(shared);
+}
+
+/*
+ * An importer that keeps its mapping past the timeout: UNBIND fails with
+ * ETIMEDOUT, the provider is not asked to unbind, the report's layout
+ * stays; once the importer unmapped, UNBIND completes.
+ */
+static void tdi_state_revoke_stuck_importer(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct k_importer imp = {};
+	struct tdi_dmabuf_state st;
+	struct dma_buf *shared;
+	struct sg_table *sgt;
+
+	ctx->tdi->revoke_timeout = msecs_to_jiffies(100);
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	imp.attach = dma_buf_dynamic_attach(shared, ctx->dev, &k_plain_ops, &imp);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp.attach);
+	sgt = k_map(imp.attach);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), -ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, imp.notified, 1);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
+	KUNIT_EXPECT_EQ(test, st.error, ETIMEDOUT);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 0);
+	KUNIT_EXPECT_FALSE(test, tdi_dmabuf_tdi_mmio_allowed(ctx->tdi, 0, 0x10000, 0x1000));
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_fail(ctx->tdi, TDI_DMABUF_CAUSE_RESET,
+						  -ECONNRESET), -ETIMEDOUT);
+
+	k_unmap(imp.attach, sgt);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_TRUE(test, tdi_dmabuf_tdi_mmio_allowed(ctx->tdi, 0, 0x10000, 0x1000));
+	dma_buf_detach(shared, imp.attach);
+	k_put(shared);
+}
+
 static struct kunit_case tdi_state_cases[] = {
 	KUNIT_CASE(tdi_state_bind_run_unbind),
 	KUNIT_CASE(tdi_state_no_provider),
@@ -589,6 +735,8 @@ static struct kunit_case tdi_state_cases[] = {
 	KUNIT_CASE(tdi_state_ranges_foreign),
 	KUNIT_CASE(tdi_state_revoke_reaches_importer),
 	KUNIT_CASE(tdi_state_private_only_to_secure),
+	KUNIT_CASE(tdi_state_revoke_waits_for_importer),
+	KUNIT_CASE(tdi_state_revoke_stuck_importer),
 	{}
 };
 

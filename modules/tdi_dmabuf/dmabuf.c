@@ -28,9 +28,11 @@
 #include <linux/dma-resv.h>
 #include <linux/file.h>
 #include <linux/fs.h>
+#include <linux/jiffies.h>
 #include <linux/mm.h>
 #include <linux/scatterlist.h>
 #include <linux/slab.h>
+#include <linux/wait.h>
 #include <kunit/visibility.h>
 
 #include "tdi_dmabuf_core.h"
@@ -64,6 +66,9 @@ struct tdi_dmabuf_buf_frag {
  * @bar: BAR index
  * @kind: TDI_DMABUF_KIND_*
  * @revoked: no access any more (dmabuf->resv)
+ * @nr_mapped: sg_tables handed out and not yet unmapped (written under
+ *	dmabuf->resv, read by the revoke's wait without it)
+ * @unmap_wq: woken when @nr_mapped drops to 0
  * @nr: entries in @frags
  * @frags: the fragments, in BAR order
  */
@@ -74,6 +79,8 @@ struct tdi_dmabuf_buf {
 	u32 bar;
 	u32 kind;
 	bool revoked;
+	atomic_t nr_mapped;
+	wait_queue_head_t unmap_wq;
 	unsigned int nr;
 	struct tdi_dmabuf_buf_frag frags[] __counted_by(nr);
 };
@@ -171,6 +178,7 @@ static struct sg_table *tdi_dmabuf_map(struct dma_buf_attachment *attach,
 			done++;
 		}
 	}
+	atomic_inc(&buf->nr_mapped);
 	return sgt;
 
 err_unmap:
@@ -184,9 +192,13 @@ err_free_sgt:
 static void tdi_dmabuf_unmap(struct dma_buf_attachment *attach,
 			     struct sg_table *sgt, enum dma_data_direction dir)
 {
+	struct tdi_dmabuf_buf *buf = attach->dmabuf->priv;
+
 	tdi_dmabuf_unmap_sgt(attach->dev, sgt, sgt->orig_nents, dir);
 	sg_free_table(sgt);
 	kfree(sgt);
+	if (atomic_dec_and_test(&buf->nr_mapped))
+		wake_up_all(&buf->unmap_wq);
 }
 
 static vm_fault_t tdi_dmabuf_fault(struct vm_fault *vmf)
@@ -291,37 +303,74 @@ int tdi_dmabuf_kind(struct dma_buf *dmabuf)
 }
 EXPORT_SYMBOL_GPL(tdi_dmabuf_kind);
 
+/*
+ * Wait until importers stopped using the DMA-BUF: every fence of the
+ * reservation object signalled (an importer fences the access it cannot
+ * stop at once, see struct dma_buf), then every sg_table unmapped.
+ */
+static int tdi_dmabuf_buf_wait_idle(struct tdi_dmabuf_tdi *tdi,
+				    struct tdi_dmabuf_buf *buf)
+{
+	long left;
+
+	left = dma_resv_wait_timeout(buf->dmabuf->resv, DMA_RESV_USAGE_BOOKKEEP,
+				     false, tdi->revoke_timeout);
+	if (left > 0)
+		left = wait_event_timeout(buf->unmap_wq,
+					  !atomic_read(&buf->nr_mapped), left);
+	if (left > 0)
+		return 0;
+	dev_warn_ratelimited(tdi->dev,
+			     "revoke of a BAR %u DMA-BUF incomplete after %u ms: %d mapping(s) left%s\n",
+			     buf->bar, jiffies_to_msecs(tdi->revoke_timeout),
+			     atomic_read(&buf->nr_mapped),
+			     left < 0 ? ", fence wait failed" : "");
+	return -ETIMEDOUT;
+}
+
 /**
- * __tdi_dmabuf_buf_revoke() - revoke one DMA-BUF of the TDI's list
+ * __tdi_dmabuf_buf_revoke() - revoke one DMA-BUF of the TDI's list and wait
  * @tdi: the TDI
  * @node: the DMA-BUF's entry in tdi->dmabufs
+ * @revoked: out: set to true if the DMA-BUF was revoked by this call
+ *
+ * Marks the DMA-BUF revoked, tells every importer to drop its mappings,
+ * zaps CPU mappings, then waits (at most tdi->revoke_timeout) for the
+ * reservation fences and for every sg_table to be unmapped. Also waits
+ * when the DMA-BUF was revoked before, so that a retry after a timeout
+ * finds out whether the importers are done now.
  *
  * Context: tdi->lock held, may sleep.
- * Return: true if the DMA-BUF was revoked by this call.
+ * Return: 0 once nothing of the DMA-BUF is in use, -ETIMEDOUT if an
+ * importer still holds a mapping or an unsignalled fence.
  */
-bool __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node)
+int __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node,
+			    bool *revoked)
 {
 	struct tdi_dmabuf_buf *buf = list_entry(node, struct tdi_dmabuf_buf, node);
 	struct dma_buf *dmabuf = buf->dmabuf;
-	bool revoked = false;
+	int ret;
 
 	lockdep_assert_held(&tdi->lock);
+	*revoked = false;
 
 	/* Last reference gone: release is waiting for tdi->lock. */
 	if (!get_file_active(&dmabuf->file))
-		return false;
+		return 0;
 
 	dma_resv_lock(dmabuf->resv, NULL);
 	if (!buf->revoked) {
 		WRITE_ONCE(buf->revoked, true);
 		dma_buf_invalidate_mappings(dmabuf);
-		revoked = true;
+		*revoked = true;
 	}
 	dma_resv_unlock(dmabuf->resv);
 	/* Zap CPU mappings; later faults see @revoked and SIGBUS. */
 	unmap_mapping_range(dmabuf->file->f_mapping, 0, 0, 1);
+	/* Importers unmap from their own context; our file reference keeps @buf. */
+	ret = tdi_dmabuf_buf_wait_idle(tdi, buf);
 	fput(dmabuf->file);
-	return revoked;
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_buf_revoke);
 
@@ -359,6 +408,8 @@ struct dma_buf *tdi_dmabuf_export(struct tdi_dmabuf_tdi *tdi, u32 bar,
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->nr = n;
+	atomic_set(&buf->nr_mapped, 0);
+	init_waitqueue_head(&buf->unmap_wq);
 	buf->bar = bar;
 	buf->kind = kind;
 	n = 0;

@@ -16,14 +16,32 @@
  *    leaves PCI_COMMAND_MEMORY clear (new DMA-BUFs and BIND then fail -EIO);
  *  - the device fd closing: the TDI is unbound as well.
  *
- * Locking: main.c takes no lock of its own; tdi->lock (state.c) nests inside
- * the vfio device-set lock (open/close) and the PCI device lock (reset).
+ * From BIND until the provider let go of the TDI, the VFIO region of an
+ * exportable BAR reaches only pages the last report marked shared
+ * (tdi_dmabuf_tdi_mmio_allowed()): read, write and mmap of anything else
+ * fail with -EACCES, faults of existing BAR mappings that cover anything
+ * else SIGBUS, and VFIO_DEVICE_IOEVENTFD and vfio-pci's own DMA-BUF export
+ * are refused. BIND first zaps every BAR mapping; where vfio_pci_core keeps
+ * them on a private list (before 6.10, see cchost_vfio_zap_mmaps()) BIND is
+ * refused with -EBUSY while one exists. BIND is also refused while an
+ * ioeventfd is registered. Unbound, everything is vfio-pci's.
+ *
+ * Locking: @region_rwsem of struct tdi_dmabuf_device is taken for reading
+ * around every region access and BAR fault (check and access as one), and
+ * for writing by BIND around the zap and the provider's bind. Order:
+ *   mmap_lock -> region_rwsem -> vdev->memory_lock -> tdi->lock
+ *   region_rwsem -> tdi->lock (BIND, and the checks)
+ * tdi->lock is never held while calling into vfio_pci_core, because the
+ * core calls ->reset_prepare() (tdi->lock) with memory_lock held. tdi->lock
+ * (state.c) nests inside the vfio device-set lock (open/close) and the PCI
+ * device lock (reset).
  */
 #include <linux/dma-buf.h>
 #include <linux/file.h>
 #include <linux/fcntl.h>
 #include <linux/module.h>
 #include <linux/pci.h>
+#include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <linux/vfio.h>
@@ -39,11 +57,27 @@
  * struct tdi_dmabuf_device - one device bound to the driver
  * @core: the vfio-pci core device
  * @tdi: the TDI; created at init, reference dropped at release
+ * @region_rwsem: orders BIND (write) against region accesses, BAR mmaps
+ *	and faults (read), so that none passes its check before BIND and
+ *	reaches the BAR after it
+ * @nr_bar_vmas: userspace mappings of BARs (atomic; open/close of the VMAs)
  */
 struct tdi_dmabuf_device {
 	struct vfio_pci_core_device core;
 	struct tdi_dmabuf_tdi *tdi;
+	struct rw_semaphore region_rwsem;
+	atomic_t nr_bar_vmas;
 };
+
+/*
+ * BAR mappings keep vfio_pci_core's vm_operations, wrapped: faults check
+ * tdi_dmabuf_tdi_mmio_allowed() first. The core's table is the same for
+ * every mapping; it is taken from the first one (tdi_dmabuf_vm_ops_lock).
+ * No huge faults: the check covers the whole VMA and 4 KiB faults keep it
+ * simple.
+ */
+static DEFINE_MUTEX(tdi_dmabuf_vm_ops_lock);
+static const struct vm_operations_struct *tdi_dmabuf_core_vm_ops;
 
 static struct tdi_dmabuf_device *tdi_dmabuf_from_vdev(struct vfio_device *vdev)
 {
@@ -218,6 +252,95 @@ out_put:
 	return ret;
 }
 
+/* BAR index and offset of a region offset, or false for other regions. */
+static bool tdi_dmabuf_bar_of(u64 pos, u32 *bar, u64 *offset)
+{
+	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(pos);
+
+	if (index > VFIO_PCI_BAR5_REGION_INDEX)
+		return false;
+	*bar = index;
+	*offset = pos & VFIO_PCI_OFFSET_MASK;
+	return true;
+}
+
+static bool tdi_dmabuf_region_allowed(struct tdi_dmabuf_device *tdev, u64 pos,
+				      u64 len)
+{
+	u64 offset;
+	u32 bar;
+
+	lockdep_assert_held(&tdev->region_rwsem);
+	if (!tdi_dmabuf_bar_of(pos, &bar, &offset))
+		return true;
+	return tdi_dmabuf_tdi_mmio_allowed(tdev->tdi, bar, offset, len);
+}
+
+/*
+ * BIND: nothing that reaches a BAR may survive into the binding. Zap the
+ * BAR mappings (faults then recheck), refuse while ioeventfds exist or
+ * while mappings exist that cannot be zapped.
+ */
+static int tdi_dmabuf_bind_locked_down(struct tdi_dmabuf_device *tdev)
+{
+	struct vfio_pci_core_device *vdev = &tdev->core;
+	struct device *dev = &vdev->pdev->dev;
+	int nr;
+
+	lockdep_assert_held_write(&tdev->region_rwsem);
+	mutex_lock(&vdev->ioeventfds_lock);
+	nr = vdev->ioeventfds_nr;
+	mutex_unlock(&vdev->ioeventfds_lock);
+	if (nr) {
+		dev_dbg(dev, "BIND refused: %d ioeventfd(s) registered\n", nr);
+		return -EBUSY;
+	}
+	if (!cchost_vfio_zap_mmaps(&vdev->vdev) && atomic_read(&tdev->nr_bar_vmas)) {
+		dev_dbg(dev, "BIND refused: %d BAR mapping(s) of the VFIO region exist\n",
+			atomic_read(&tdev->nr_bar_vmas));
+		return -EBUSY;
+	}
+	return 0;
+}
+
+static int tdi_dmabuf_ioctl_bind_dev(struct tdi_dmabuf_device *tdev,
+				     unsigned int cmd, void __user *uarg)
+{
+	int ret;
+
+	if (cmd != TDI_DMABUF_IOCTL_BIND)
+		return tdi_dmabuf_ioctl_bind(tdev->tdi, cmd, uarg);
+	down_write(&tdev->region_rwsem);
+	ret = tdi_dmabuf_bind_locked_down(tdev);
+	if (!ret)
+		ret = tdi_dmabuf_ioctl_bind(tdev->tdi, cmd, uarg);
+	up_write(&tdev->region_rwsem);
+	return ret;
+}
+
+/* Refuse ioeventfds (they write BARs from the kernel) while the TDI is held. */
+static long tdi_dmabuf_ioctl_ioeventfd(struct tdi_dmabuf_device *tdev,
+				       unsigned int cmd, unsigned long arg)
+{
+	struct vfio_device *core_vdev = &tdev->core.vdev;
+	long ret;
+
+	down_read(&tdev->region_rwsem);
+	/*
+	 * The argument is not looked at: userspace could change it between
+	 * this check and the core's copy. Any BAR offset is refused, and no
+	 * ioeventfd exists while the TDI is held (BIND checks).
+	 */
+	if (tdi_dmabuf_tdi_held(tdev->tdi)) {
+		dev_dbg(&tdev->core.pdev->dev, "ioeventfd refused while the TDI is bound\n");
+		ret = -EACCES;
+	} else {
+		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
+	}
+	up_read(&tdev->region_rwsem);
+	return ret;
+}
+
 static long tdi_dmabuf_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 			     unsigned long arg)
 {
@@ -232,7 +355,7 @@ static long tdi_dmabuf_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	switch (cmd) {
 	case TDI_DMABUF_IOCTL_BIND:
 	case TDI_DMABUF_IOCTL_UNBIND:
-		return tdi_dmabuf_ioctl_bind(tdi, cmd, uarg);
+		return tdi_dmabuf_ioctl_bind_dev(tdev, cmd, uarg);
 	case TDI_DMABUF_IOCTL_GET_STATE:
 		return tdi_dmabuf_ioctl_get_state(tdi, uarg);
 	case TDI_DMABUF_IOCTL_GET_LAYOUT:
@@ -241,13 +364,46 @@ static long tdi_dmabuf_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 		return tdi_dmabuf_ioctl_get_dmabuf(tdi, uarg);
 	case TDI_DMABUF_IOCTL_GET_RANGES:
 		return tdi_dmabuf_ioctl_get_ranges(tdi, uarg);
+	case VFIO_DEVICE_IOEVENTFD:
+		return tdi_dmabuf_ioctl_ioeventfd(tdev, cmd, arg);
 	case VFIO_DEVICE_RESET:
 	case VFIO_DEVICE_PCI_HOT_RESET:
-		/* Revoke before the MMIO goes away, even if the reset fails. */
-		tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_RESET, -ECONNRESET);
+		/*
+		 * Revoke before the MMIO goes away, even if the reset fails;
+		 * no reset while an importer still uses a DMA-BUF.
+		 */
+		if (tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_RESET, -ECONNRESET))
+			return -EBUSY;
 		break;
 	}
 	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
+}
+
+static int tdi_dmabuf_device_feature(struct vfio_device *core_vdev, u32 flags,
+				     void __user *arg, size_t argsz)
+{
+	/*
+	 * vfio-pci's own DMA-BUFs cover caller-chosen BAR ranges and are not
+	 * revoked by a bind: TDI_DMABUF_IOCTL_GET_DMABUF replaces them.
+	 */
+	if (cchost_vfio_feature_is_dma_buf(flags))
+		return -ENOTTY;
+	return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+}
+
+static ssize_t tdi_dmabuf_read(struct vfio_device *core_vdev, char __user *buf,
+			       size_t count, loff_t *ppos)
+{
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
+	ssize_t ret;
+
+	down_read(&tdev->region_rwsem);
+	if (tdi_dmabuf_region_allowed(tdev, *ppos, count))
+		ret = vfio_pci_core_read(core_vdev, buf, count, ppos);
+	else
+		ret = -EACCES;
+	up_read(&tdev->region_rwsem);
+	return ret;
 }
 
 static ssize_t tdi_dmabuf_write(struct vfio_device *core_vdev,
@@ -259,11 +415,106 @@ static ssize_t tdi_dmabuf_write(struct vfio_device *core_vdev,
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	ssize_t ret;
 
-	ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
+	down_read(&tdev->region_rwsem);
+	if (tdi_dmabuf_region_allowed(tdev, *ppos, count))
+		ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
+	else
+		ret = -EACCES;
+	up_read(&tdev->region_rwsem);
 	if (ret > 0 && index == VFIO_PCI_CONFIG_REGION_INDEX &&
 	    pos < PCI_COMMAND + 2 && pos + ret > PCI_COMMAND &&
 	    !tdi_dmabuf_pci_mem_enabled(tdev->tdi))
 		tdi_dmabuf_tdi_fail(tdev->tdi, TDI_DMABUF_CAUSE_MEMORY, -EIO);
+	return ret;
+}
+
+static struct tdi_dmabuf_device *tdi_dmabuf_from_vma(struct vm_area_struct *vma)
+{
+	struct vfio_pci_core_device *vdev = vma->vm_private_data;
+
+	return container_of(vdev, struct tdi_dmabuf_device, core);
+}
+
+static void tdi_dmabuf_bar_vm_open(struct vm_area_struct *vma)
+{
+	atomic_inc(&tdi_dmabuf_from_vma(vma)->nr_bar_vmas);
+	if (tdi_dmabuf_core_vm_ops->open)
+		tdi_dmabuf_core_vm_ops->open(vma);
+}
+
+static void tdi_dmabuf_bar_vm_close(struct vm_area_struct *vma)
+{
+	if (tdi_dmabuf_core_vm_ops->close)
+		tdi_dmabuf_core_vm_ops->close(vma);
+	atomic_dec(&tdi_dmabuf_from_vma(vma)->nr_bar_vmas);
+}
+
+static vm_fault_t tdi_dmabuf_bar_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vma(vma);
+	vm_fault_t ret = VM_FAULT_SIGBUS;
+	u64 pos;
+
+	down_read(&tdev->region_rwsem);
+	/* The core may fill the whole VMA at once: check all of it. */
+	if (cchost_vfio_pci_vma_pos(tdev->core.pdev, vma, &pos) &&
+	    tdi_dmabuf_region_allowed(tdev, pos, vma->vm_end - vma->vm_start))
+		ret = tdi_dmabuf_core_vm_ops->fault(vmf);
+	up_read(&tdev->region_rwsem);
+	return ret;
+}
+
+static const struct vm_operations_struct tdi_dmabuf_bar_vm_ops = {
+	.open = tdi_dmabuf_bar_vm_open,
+	.close = tdi_dmabuf_bar_vm_close,
+	.fault = tdi_dmabuf_bar_vm_fault,
+};
+
+/* Return: 0, or -EINVAL if the core's table is not the one wrapped. */
+static int tdi_dmabuf_wrap_vm_ops(struct vm_area_struct *vma)
+{
+	int ret = 0;
+
+	mutex_lock(&tdi_dmabuf_vm_ops_lock);
+	if (!tdi_dmabuf_core_vm_ops)
+		tdi_dmabuf_core_vm_ops = vma->vm_ops;
+	else if (WARN_ON_ONCE(vma->vm_ops != tdi_dmabuf_core_vm_ops))
+		ret = -EINVAL;
+	mutex_unlock(&tdi_dmabuf_vm_ops_lock);
+	if (ret)
+		return ret;
+	vma->vm_ops = &tdi_dmabuf_bar_vm_ops;
+	atomic_inc(&tdi_dmabuf_from_vma(vma)->nr_bar_vmas);
+	return 0;
+}
+
+static int tdi_dmabuf_mmap(struct vfio_device *core_vdev,
+			   struct vm_area_struct *vma)
+{
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
+	u64 pos = (u64)vma->vm_pgoff << PAGE_SHIFT, offset;
+	int ret;
+	u32 bar;
+
+	if (!tdi_dmabuf_bar_of(pos, &bar, &offset))
+		return vfio_pci_core_mmap(core_vdev, vma);
+
+	down_read(&tdev->region_rwsem);
+	if (!tdi_dmabuf_region_allowed(tdev, pos, vma->vm_end - vma->vm_start)) {
+		ret = -EACCES;
+		goto out_unlock;
+	}
+	ret = vfio_pci_core_mmap(core_vdev, vma);
+	if (ret)
+		goto out_unlock;
+	/* A BAR mapping without the core's fault handler cannot be checked. */
+	if (!vma->vm_ops || !vma->vm_ops->fault || vma->vm_private_data != &tdev->core)
+		ret = -EINVAL;
+	else
+		ret = tdi_dmabuf_wrap_vm_ops(vma);
+out_unlock:
+	up_read(&tdev->region_rwsem);
 	return ret;
 }
 
@@ -316,6 +567,8 @@ static int tdi_dmabuf_init_dev(struct vfio_device *core_vdev)
 		return ret;
 	}
 	tdev->tdi = tdi;
+	init_rwsem(&tdev->region_rwsem);
+	atomic_set(&tdev->nr_bar_vmas, 0);
 	return 0;
 }
 
@@ -334,10 +587,10 @@ static const struct vfio_device_ops tdi_dmabuf_vfio_ops = {
 	.open_device = tdi_dmabuf_open_device,
 	.close_device = tdi_dmabuf_close_device,
 	.ioctl = tdi_dmabuf_ioctl,
-	.device_feature = vfio_pci_core_ioctl_feature,
-	.read = vfio_pci_core_read,
+	.device_feature = tdi_dmabuf_device_feature,
+	.read = tdi_dmabuf_read,
 	.write = tdi_dmabuf_write,
-	.mmap = vfio_pci_core_mmap,
+	.mmap = tdi_dmabuf_mmap,
 	.request = vfio_pci_core_request,
 	.match = vfio_pci_core_match,
 	/* Members of newer kernels only (see compat.h). */

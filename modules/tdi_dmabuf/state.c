@@ -17,8 +17,12 @@
  * Every transition out of LOCKED or RUN revokes every open DMA-BUF of the
  * device first. A device reset or memory decode disable in UNBOUND revokes
  * the shared DMA-BUFs but leaves the state alone. In UNBOUND, LOCKED and
- * ERROR the layout is "every exportable BAR fully shared"; the report's
- * layout applies in RUN only, and private DMA-BUFs exist only there.
+ * ERROR the layout is "every exportable BAR fully shared" once the provider
+ * let go of the TDI; from the provider's bind until then (LOCKED, RUN, and
+ * ERROR after a failed unbind) the last report's layout applies (no page at
+ * all before the first report), so that neither a shared DMA-BUF nor the
+ * VFIO region (tdi_dmabuf_tdi_mmio_allowed()) reaches a private page.
+ * Private DMA-BUFs exist only in RUN.
  *
  * Providers signal errors from any context through tdi_dmabuf_tdi_error(),
  * which only records the errno and queues @error_work; the work applies it
@@ -32,6 +36,7 @@
 #include <linux/device.h>
 #include <linux/dma-buf.h>
 #include <linux/mm.h>
+#include <linux/overflow.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 
@@ -72,24 +77,35 @@ static void __tdi_dmabuf_set_layout(struct tdi_dmabuf_tdi *tdi,
 }
 
 /**
- * __tdi_dmabuf_tdi_revoke_all() - revoke every DMA-BUF of the TDI
+ * __tdi_dmabuf_tdi_revoke_all() - revoke every DMA-BUF of the TDI and wait
  * @tdi: the TDI
  * @cause: TDI_DMABUF_CAUSE_* recorded if anything was revoked
  *
+ * Returns once every importer unmapped and every fence of every DMA-BUF
+ * signalled, or after tdi->revoke_timeout per DMA-BUF. Only a complete
+ * revocation lets a caller hand the MMIO back (provider unbind, reset).
+ *
  * Context: tdi->lock held, may sleep.
+ * Return: 0, or -ETIMEDOUT if an importer still uses a DMA-BUF.
  */
-void __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause)
+int __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause)
 {
 	struct list_head *node;
 	unsigned int n = 0;
+	bool revoked;
+	int ret = 0;
 
 	lockdep_assert_held(&tdi->lock);
-	list_for_each(node, &tdi->dmabufs)
-		n += __tdi_dmabuf_buf_revoke(tdi, node);
+	list_for_each(node, &tdi->dmabufs) {
+		if (__tdi_dmabuf_buf_revoke(tdi, node, &revoked))
+			ret = -ETIMEDOUT;
+		n += revoked;
+	}
 	if (n) {
 		tdi->nr_revokes += n;
 		tdi->cause = cause;
 	}
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_tdi_revoke_all);
 
@@ -125,22 +141,30 @@ static void __tdi_dmabuf_provider_drop(struct tdi_dmabuf_tdi *tdi)
 	}
 }
 
-static void __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
+static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 {
+	int ret;
+
 	lockdep_assert_held(&tdi->lock);
 
-	__tdi_dmabuf_tdi_revoke_all(tdi, cause);
+	ret = __tdi_dmabuf_tdi_revoke_all(tdi, cause);
 	if (tdi->state != TDI_DMABUF_STATE_LOCKED &&
 	    tdi->state != TDI_DMABUF_STATE_RUN)
-		return;
-	/* The TDI is lost; a failing unbind is retried by UNBIND. */
-	__tdi_dmabuf_provider_unbind(tdi);
-	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+		return ret;
+	/*
+	 * The TDI is lost; a failing unbind is retried by UNBIND, and so is
+	 * one never tried because an importer still used a DMA-BUF. Until the
+	 * provider let go, the report's layout stays: its private pages are
+	 * still private.
+	 */
+	if (!ret && !__tdi_dmabuf_provider_unbind(tdi))
+		__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
 	tdi->state = TDI_DMABUF_STATE_ERROR;
 	tdi->cause = cause;
 	tdi->error = err < 0 ? -err : err;
-	dev_warn_ratelimited(tdi->dev, "TDI error (cause %u, %d): DMA-BUFs revoked\n",
-			     cause, err);
+	dev_warn_ratelimited(tdi->dev, "TDI error (cause %u, %d): DMA-BUFs revoked%s\n",
+			     cause, err, ret ? ", an importer still uses one" : "");
+	return ret;
 }
 
 /**
@@ -149,15 +173,21 @@ static void __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err
  * @cause: TDI_DMABUF_CAUSE_*
  * @err: negative errno describing the error
  *
- * Revokes every DMA-BUF; a bound TDI is unbound and enters ERROR.
+ * Revokes every DMA-BUF and waits for the importers; a bound TDI enters
+ * ERROR and is unbound once the revocation is complete.
  *
  * Context: process context, may sleep; takes tdi->lock.
+ * Return: 0 when no importer uses a DMA-BUF any more, -ETIMEDOUT if one
+ * still does (the caller must not let the MMIO go away if it can refuse).
  */
-void tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
+int tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 {
+	int ret;
+
 	mutex_lock(&tdi->lock);
-	__tdi_dmabuf_tdi_fail(tdi, cause, err);
+	ret = __tdi_dmabuf_tdi_fail(tdi, cause, err);
 	mutex_unlock(&tdi->lock);
+	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_fail);
 
@@ -169,6 +199,7 @@ static void tdi_dmabuf_error_work(struct work_struct *work)
 
 	if (!err)
 		return;
+	/* Nothing to refuse here: an incomplete revoke leaves the TDI held. */
 	tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_PROVIDER, -err);
 }
 
@@ -271,6 +302,7 @@ struct tdi_dmabuf_tdi *tdi_dmabuf_tdi_create(struct device *dev,
 	tdi->layout = tdi->unbound_layout;
 	tdi->state = TDI_DMABUF_STATE_UNBOUND;
 	tdi->closed = true;
+	tdi->revoke_timeout = msecs_to_jiffies(TDI_DMABUF_REVOKE_TIMEOUT_MS);
 	return tdi;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_create);
@@ -306,6 +338,7 @@ EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_open);
 void tdi_dmabuf_tdi_close(struct tdi_dmabuf_tdi *tdi)
 {
 	mutex_lock(&tdi->lock);
+	/* Close cannot be refused: a timeout was already reported. */
 	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_CLOSE);
 	/* Nothing left to retry with: forget the binding. */
 	__tdi_dmabuf_provider_drop(tdi);
@@ -378,6 +411,7 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
  */
 int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 {
+	struct tdi_dmabuf_layout *empty;
 	struct tdi_dmabuf_provider *prov;
 	int ret;
 
@@ -400,8 +434,15 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 		ret = -EIO;
 		goto out_unlock;
 	}
+	/* From the provider's bind until a report says otherwise: no page shared. */
+	empty = kzalloc(struct_size(empty, frags, 0), GFP_KERNEL);
+	if (!empty) {
+		ret = -ENOMEM;
+		goto out_unlock;
+	}
 	prov = tdi_dmabuf_provider_get(tdi->dev);
 	if (!prov) {
+		kfree(empty);
 		dev_err_ratelimited(tdi->dev, "no TDI report provider for this device\n");
 		ret = -ENODEV;
 		goto out_unlock;
@@ -411,9 +452,11 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 		dev_err_ratelimited(tdi->dev, "provider %s: bind failed: %d\n",
 				    prov->name, ret);
 		tdi_dmabuf_provider_put(prov);
+		kfree(empty);
 		tdi->error = -ret;
 		goto out_unlock;
 	}
+	__tdi_dmabuf_set_layout(tdi, empty);
 	tdi->provider = prov;
 	tdi->provider_bound = true;
 	tdi->state = TDI_DMABUF_STATE_LOCKED;
@@ -444,8 +487,9 @@ EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_bind);
  * @tdi: the TDI
  *
  * Context: process context, may sleep; takes tdi->lock.
- * Return: 0 (state UNBOUND), -ENOTCONN if not bound, or the provider's error
- * (state ERROR, DMA-BUFs revoked).
+ * Return: 0 (state UNBOUND), -ENOTCONN if not bound, -ETIMEDOUT if an
+ * importer still uses a revoked DMA-BUF (state ERROR, provider not asked to
+ * unbind), or the provider's error (state ERROR, DMA-BUFs revoked).
  */
 int tdi_dmabuf_tdi_unbind(struct tdi_dmabuf_tdi *tdi)
 {
@@ -456,15 +500,18 @@ int tdi_dmabuf_tdi_unbind(struct tdi_dmabuf_tdi *tdi)
 		ret = -ENOTCONN;
 		goto out_unlock;
 	}
-	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_UNBIND);
-	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
-	ret = __tdi_dmabuf_provider_unbind(tdi);
+	/* The provider may take the MMIO away only once no importer uses it. */
+	ret = __tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_UNBIND);
+	if (!ret)
+		ret = __tdi_dmabuf_provider_unbind(tdi);
 	if (ret) {
+		/* Still held by the provider: the report's layout stays. */
 		tdi->state = TDI_DMABUF_STATE_ERROR;
 		tdi->cause = TDI_DMABUF_CAUSE_UNBIND;
 		tdi->error = -ret;
 		goto out_unlock;
 	}
+	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
 	tdi->state = TDI_DMABUF_STATE_UNBOUND;
 out_unlock:
 	mutex_unlock(&tdi->lock);
@@ -571,3 +618,73 @@ out_unlock:
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_get_layout);
+
+/**
+ * tdi_dmabuf_tdi_mmio_allowed() - may the host reach MMIO outside DMA-BUFs?
+ * @tdi: the TDI
+ * @bar: BAR index
+ * @offset: offset in the BAR
+ * @len: length in bytes
+ *
+ * Paths of the embedding driver that reach a BAR directly (a VFIO region's
+ * mmap, read, write) ask this first. While no provider holds the TDI
+ * everything is allowed; from the provider's bind until it let go only
+ * pages the last report marked shared are, and none before the first
+ * report. BARs that are not exportable hold no reported range.
+ *
+ * Context: process context, may sleep; takes tdi->lock.
+ * Return: true if every byte of [@offset, @offset + @len) may be reached.
+ */
+bool tdi_dmabuf_tdi_mmio_allowed(struct tdi_dmabuf_tdi *tdi, u32 bar,
+				 u64 offset, u64 len)
+{
+	const struct tdi_dmabuf_layout *layout;
+	u64 cur = offset, end;
+	bool allowed;
+	unsigned int i;
+
+	if (bar >= TDI_DMABUF_NR_BARS || !tdi->bars[bar].len)
+		return true;
+	if (check_add_overflow(offset, len, &end))
+		return false;
+
+	mutex_lock(&tdi->lock);
+	allowed = !tdi->provider;
+	layout = tdi->layout;
+	/* Fragments are sorted by BAR and offset: walk the shared ones. */
+	for (i = 0; !allowed && i < layout->nr && cur < end; i++) {
+		const struct tdi_dmabuf_frag *f = &layout->frags[i];
+
+		if (f->bar != bar || (f->flags & TDI_DMABUF_RANGE_PRIVATE))
+			continue;
+		if (f->offset <= cur && cur < f->offset + f->len)
+			cur = f->offset + f->len;
+	}
+	if (!allowed)
+		allowed = cur >= end;
+	mutex_unlock(&tdi->lock);
+	if (!allowed)
+		dev_dbg(tdi->dev, "BAR %u [%#llx, +%#llx) is not shared while the TDI is bound\n",
+			bar, offset, len);
+	return allowed;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_mmio_allowed);
+
+/**
+ * tdi_dmabuf_tdi_held() - does a provider hold the TDI?
+ * @tdi: the TDI
+ *
+ * Context: process context, may sleep; takes tdi->lock.
+ * Return: true from the provider's bind until it let go (a failed unbind
+ * keeps it held).
+ */
+bool tdi_dmabuf_tdi_held(struct tdi_dmabuf_tdi *tdi)
+{
+	bool held;
+
+	mutex_lock(&tdi->lock);
+	held = tdi->provider;
+	mutex_unlock(&tdi->lock);
+	return held;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_held);

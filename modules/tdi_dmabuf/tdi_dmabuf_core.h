@@ -154,12 +154,14 @@ struct tdi_dmabuf_tdi_ops {
  * @provider: provider of the current binding, its module pinned
  * @provider_bound: @provider's ->bind() succeeded, ->unbind() not yet
  * @unbound_layout: every exportable BAR shared, built at create
- * @layout: layout of @state (@unbound_layout unless RUN)
+ * @layout: @unbound_layout while no provider holds the TDI, else the last
+ *	report's layout (an empty one before the first report)
  * @dmabufs: open DMA-BUFs (struct tdi_dmabuf_buf.node)
  * @nr_dmabufs: entries in @dmabufs
  * @nr_revokes: revocations since init
  * @cause: TDI_DMABUF_CAUSE_* of the last revocation
  * @error: positive errno of the last error transition
+ * @revoke_timeout: how long a revocation waits for importers, in jiffies
  */
 struct tdi_dmabuf_tdi {
 	struct kref ref;
@@ -182,7 +184,11 @@ struct tdi_dmabuf_tdi {
 	unsigned int nr_revokes;
 	u32 cause;
 	u32 error;
+	unsigned long revoke_timeout;
 };
+
+/* How long a revocation waits for importers to let go by default. */
+#define TDI_DMABUF_REVOKE_TIMEOUT_MS	10000
 
 struct tdi_dmabuf_tdi *tdi_dmabuf_tdi_create(struct device *dev,
 					     const struct tdi_dmabuf_tdi_ops *ops,
@@ -192,11 +198,14 @@ int tdi_dmabuf_tdi_open(struct tdi_dmabuf_tdi *tdi);
 void tdi_dmabuf_tdi_close(struct tdi_dmabuf_tdi *tdi);
 int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi);
 int tdi_dmabuf_tdi_unbind(struct tdi_dmabuf_tdi *tdi);
-void tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err);
+int tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err);
 void tdi_dmabuf_tdi_flush(struct tdi_dmabuf_tdi *tdi);
 void tdi_dmabuf_tdi_get_state(struct tdi_dmabuf_tdi *tdi,
 			      struct tdi_dmabuf_state *st);
-void __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause);
+bool tdi_dmabuf_tdi_held(struct tdi_dmabuf_tdi *tdi);
+bool tdi_dmabuf_tdi_mmio_allowed(struct tdi_dmabuf_tdi *tdi, u32 bar,
+				 u64 offset, u64 len);
+int __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause);
 struct dma_buf *tdi_dmabuf_tdi_get_dmabuf(struct tdi_dmabuf_tdi *tdi, u32 bar,
 					  u32 kind, int open_flags);
 int tdi_dmabuf_tdi_get_layout(struct tdi_dmabuf_tdi *tdi,
@@ -210,7 +219,8 @@ struct dma_buf *tdi_dmabuf_export(struct tdi_dmabuf_tdi *tdi, u32 bar,
 int tdi_dmabuf_buf_ranges(struct tdi_dmabuf_tdi *tdi, struct dma_buf *dmabuf,
 			  struct tdi_dmabuf_range *ranges, unsigned int *count,
 			  u32 *bar, u32 *kind, bool *revoked);
-bool __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node);
+int __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node,
+			    bool *revoked);
 
 /* provider.c */
 

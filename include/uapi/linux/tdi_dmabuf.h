@@ -25,10 +25,23 @@
  *      +---UNBIND--- ERROR <--provider error, reset,-----+
  *                           memory decode off
  *
- * - In UNBOUND (and ERROR) every page of every memory BAR is shared: a
- *   shared DMA-BUF covers the whole BAR, there are no private pages.
+ * - In UNBOUND (and in ERROR once the provider let go of the TDI) every
+ *   page of every memory BAR is shared: a shared DMA-BUF covers the whole
+ *   BAR, there are no private pages, and the VFIO regions work exactly as
+ *   with vfio-pci.
  * - In RUN the TDI report decides: pages with IS_NON_TEE_MEM are shared,
  *   other reported pages private, pages in no reported range are in neither.
+ *   In ERROR while the provider still holds the TDI (its unbind failed) the
+ *   last report's layout stays.
+ * - From BIND until the provider let go of the TDI, the VFIO region of an
+ *   exportable BAR reaches only pages the report marked shared: read(2),
+ *   write(2) and mmap(2) of any other offset fail with EACCES, and an
+ *   access through a mapping that covers one raises SIGBUS (mappings made
+ *   before BIND are zapped by it; on kernels whose vfio-pci cannot zap them
+ *   for a variant driver, before 6.10, BIND fails with EBUSY while one
+ *   exists). VFIO_DEVICE_IOEVENTFD fails with EACCES, and BIND fails with
+ *   EBUSY while an ioeventfd is registered. vfio-pci's own DMA-BUF export
+ *   (VFIO_DEVICE_FEATURE_DMA_BUF) is never offered: use GET_DMABUF.
  * - BIND is refused with EBUSY while any DMA-BUF of the device is open.
  * - Any error (provider error, device reset, memory decode disabled, a bind
  *   failing half-way, unbind) revokes every open DMA-BUF of the device:
@@ -36,6 +49,25 @@
  *   CPU mappings of shared DMA-BUFs are zapped (later access: SIGBUS) and
  *   mmap fails with ENODEV. A revoked DMA-BUF never comes back: userspace
  *   closes it and gets a new one.
+ * - Revocation is complete when every importer has unmapped every mapping it
+ *   was handed and every fence of the DMA-BUF's reservation object (all
+ *   usages, BOOKKEEP included) has signalled. The kernel waits for that (up
+ *   to 10 s per DMA-BUF) before the provider is asked to unbind and before
+ *   VFIO_DEVICE_RESET goes on. If an importer does not let go in time,
+ *   UNBIND fails with ETIMEDOUT and VFIO_DEVICE_RESET with EBUSY; the state
+ *   is ERROR, the provider keeps the TDI (its private pages stay
+ *   unreachable) and UNBIND may be retried. Paths that cannot be refused
+ *   (a reset started by the PCI core, an AER error, closing the device)
+ *   log the incomplete revocation and go on.
+ * - Importers: static importers (no move_notify/invalidate_mappings) and
+ *   importers that cannot take peer-to-peer memory are refused at attach
+ *   (EOPNOTSUPP). On kernels without CONFIG_DMABUF_MOVE_NOTIFY (Debian 6.1
+ *   and 6.12) the DMA-BUF core pins every mapping of a dynamic importer, so
+ *   a pin cannot tell a pinned importer from a dynamic one: pins are
+ *   accepted (MMIO never moves), and safety rests on the wait above, which
+ *   an importer that ignores the notification turns into the ETIMEDOUT /
+ *   EBUSY refusal instead of a silent unbind. From 7.0 on, attach requires
+ *   dma_buf_attach_revocable().
  */
 #ifndef _UAPI_LINUX_TDI_DMABUF_H
 #define _UAPI_LINUX_TDI_DMABUF_H
@@ -93,7 +125,9 @@ struct tdi_dmabuf_bind {
  *
  * Errors:
  *  EINVAL   unknown flags or non-zero reserved fields
- *  EBUSY    a DMA-BUF of the device is still open (close them first)
+ *  EBUSY    a DMA-BUF of the device is still open (close them first), an
+ *           ioeventfd is registered, or (before Linux 6.10) a BAR of the
+ *           device is mmap()ed through the VFIO device fd
  *  EALREADY the TDI is bound (LOCKED, RUN) or in ERROR (UNBIND it first)
  *  ENODEV   no report provider handles this device
  *  EBADMSG  the report is malformed (length, count, range outside a BAR,
@@ -113,6 +147,8 @@ struct tdi_dmabuf_bind {
  * Errors:
  *  EINVAL   unknown flags or non-zero reserved fields
  *  ENOTCONN the TDI is not bound (UNBOUND)
+ *  ETIMEDOUT an importer still uses a revoked DMA-BUF: the provider was not
+ *           asked to unbind, the state is ERROR; UNBIND may be retried
  *  other    the provider failed to unbind: DMA-BUFs are revoked anyway, the
  *           state is ERROR; UNBIND may be retried
  */
@@ -186,8 +222,8 @@ struct tdi_dmabuf_get_layout {
  * TDI_DMABUF_IOCTL_GET_LAYOUT - the shared/private fragments of every BAR.
  *
  * Fragments are sorted by BAR and offset; adjacent fragments with identical
- * flags are merged. In UNBOUND/LOCKED/ERROR each exportable memory BAR is one
- * shared fragment. Pages of a BAR in no fragment belong to no DMA-BUF.
+ * flags are merged. In UNBOUND each exportable memory BAR is one shared
+ * fragment, and in ERROR too once the provider let go of the TDI. Pages of a BAR in no fragment belong to no DMA-BUF.
  *
  * Errors:
  *  EINVAL   unknown flags or non-zero reserved fields
