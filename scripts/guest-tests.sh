@@ -104,14 +104,20 @@ for kver in $kernels; do
 	# several times slower under TCG: longer default timeouts.
 	ttest=${CCHOST_TEST_TIMEOUT:-120}
 	tqemu=${CCHOST_QEMU_TIMEOUT:-900}
+	kappend=
 	if [ "$(_kernel_suite "$kver")" = debug ]; then
 		ttest=${CCHOST_TEST_TIMEOUT:-480}
 		tqemu=${CCHOST_QEMU_TIMEOUT:-3000}
+		# 6.12 clears the boot CPU's capabilities while identifying
+		# it; an interrupt in that window sees LA57 off and KASAN
+		# reports a wild access in the IRQ path (1 boot in 4 here):
+		# the debug kernel runs with 4-level page tables.
+		kappend=no5lvl
 	fi
 	log "guest $name: booting $kver (console: $logf)"
 	start=$(date +%s)
 	CCHOST_TEST_TIMEOUT=$ttest CCHOST_QEMU_TIMEOUT=$tqemu \
-		qemu_boot "$kver" "$initrd" "$logf" ${suite:+cchost.tests=$suite} $append
+		qemu_boot "$kver" "$initrd" "$logf" ${suite:+cchost.tests=$suite} $kappend $append
 	qrc=$?
 	log "guest $name: boot and tests took $(($(date +%s) - start)) s (qemu status $qrc)"
 	grep -a '^# cchost runner:' "$logf" | sed "s/^# cchost runner:/[cchost] guest $name:/" >&2
