@@ -191,17 +191,9 @@ for suite in data.get("sub_groups", []):
 EOF
 }
 
-# Kernel reports that fail the case they are printed in (extended regexps);
-# the same reports the guest console scanner fails a boot on (qemu.sh).
-KUNIT_SPLAT_RE='Oops|BUG:|WARNING:|Kernel panic|general protection fault|'\
-'possible circular locking|inconsistent lock state|suspicious RCU usage|'\
-'INFO: task .* blocked|possible recursive locking|held lock freed|'\
-'hung_task|possible irq lock inversion|bad unlock balance|'\
-'lock held when returning to user space|sleeping function called from invalid context|'\
-'KASAN:|UBSAN:|kmemleak: [0-9]+ new suspected|unreferenced object|'\
-'Call Trace:|list_add corruption|list_del corruption|refcount_t:|'\
-'kernel BUG at|RIP: [0-9a-f]{4}:|stack-protector|double fault|'\
-'rcu_sched detected stall|rcu_preempt detected stall|soft lockup|hard LOCKUP'
+# Kernel reports that fail the case they are printed in: the ones the guest
+# console scanner fails a boot on (CCHOST_SPLAT_RE, lib.sh).
+KUNIT_SPLAT_RE=$CCHOST_SPLAT_RE
 
 # Print "suite.case<TAB>report line" for every kernel report in the raw
 # console log (kunit.py's <build_dir>/test.log) of a case: the lines after

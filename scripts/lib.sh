@@ -16,6 +16,18 @@ CCHOST_RESULTS=${CCHOST_RESULTS:-$CCHOST_CACHE/results.txt}
 export CCHOST_ROOT CCHOST_CACHE CCHOST_RESULTS
 mkdir -p "$CCHOST_CACHE"
 
+# Kernel reports that fail a guest boot (qemu.sh) or the KUnit case they are
+# printed in (kunit.sh), as one extended regexp.
+CCHOST_SPLAT_RE='Oops|BUG:|WARNING:|Kernel panic|general protection fault|'\
+'possible circular locking|inconsistent lock state|suspicious RCU usage|'\
+'INFO: task .* blocked|possible recursive locking|held lock freed|'\
+'hung_task|possible irq lock inversion|bad unlock balance|'\
+'lock held when returning to user space|sleeping function called from invalid context|'\
+'KASAN:|UBSAN:|kmemleak: [0-9]+ new suspected|unreferenced object|'\
+'Call Trace:|list_add corruption|list_del corruption|refcount_t:|'\
+'kernel BUG at|RIP: [0-9a-f]{4}:|stack-protector|double fault|'\
+'rcu_sched detected stall|rcu_preempt detected stall|soft lockup|hard LOCKUP'
+
 log()  { printf '[cchost] %s\n' "$*" >&2; }
 die()  { printf '[cchost] error: %s\n' "$*" >&2; exit 1; }
 

@@ -250,18 +250,10 @@ qemu_boot() {
 	return "$rc"
 }
 
-# Kernel reports that fail a boot (extended regexps). Only kernel lines count:
+# Kernel reports that fail a boot (CCHOST_SPLAT_RE, lib.sh). Only kernel lines count:
 # they carry the printk timestamp (CONFIG_PRINTK_TIME, set in every Debian
 # kernel), so a test printing "WARNING:" itself does not trip the scanner.
-QEMU_SPLAT_RE='Oops|BUG:|WARNING:|Kernel panic|general protection fault|'\
-'possible circular locking|inconsistent lock state|suspicious RCU usage|'\
-'INFO: task .* blocked|possible recursive locking|held lock freed|'\
-'hung_task|possible irq lock inversion|bad unlock balance|'\
-'lock held when returning to user space|sleeping function called from invalid context|'\
-'KASAN:|UBSAN:|kmemleak: [0-9]+ new suspected|unreferenced object|'\
-'Call Trace:|list_add corruption|list_del corruption|refcount_t:|'\
-'kernel BUG at|RIP: [0-9a-f]{4}:|stack-protector|double fault|'\
-'rcu_sched detected stall|rcu_preempt detected stall|soft lockup|hard LOCKUP'
+QEMU_SPLAT_RE=$CCHOST_SPLAT_RE
 QEMU_KMSG_RE='\[ *[0-9]+\.[0-9]+\] '
 
 qemu_scan_log() {
