@@ -223,7 +223,8 @@ struct tdi_dmabuf_get_layout {
  *
  * Fragments are sorted by BAR and offset; adjacent fragments with identical
  * flags are merged. In UNBOUND each exportable memory BAR is one shared
- * fragment, and in ERROR too once the provider let go of the TDI. Pages of a BAR in no fragment belong to no DMA-BUF.
+ * fragment, and in ERROR too once the provider let go of the TDI. Pages of
+ * a BAR in no fragment belong to no DMA-BUF.
  *
  * Errors:
  *  EINVAL   unknown flags or non-zero reserved fields

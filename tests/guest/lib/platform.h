@@ -173,8 +173,10 @@ static inline long platform_aer_count(const char *bdf, const char *kind)
 	return found;
 }
 
-/* The root port's count of received errors (aer_rootport_total_err_@kind:
- * "cor", "nonfatal", "fatal"), or -1. */
+/*
+ * The root port's count of received errors (aer_rootport_total_err_@kind:
+ * "cor", "nonfatal", "fatal"), or -1.
+ */
 static inline long platform_aer_port_count(const char *port, const char *kind)
 {
 	char path[512];

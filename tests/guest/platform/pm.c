@@ -15,7 +15,7 @@
 #define PCI_PM_CTRL		4
 #define PCI_PM_STATE_MASK	3
 
-static int power_state(const char *bdf, char *buf, size_t len)
+static int read_power_state(const char *bdf, char *buf, size_t len)
 {
 	char path[300];
 	int fd;
@@ -39,7 +39,7 @@ static int wait_power_state(const char *bdf, const char *want, int secs, char *b
 	int i;
 
 	for (i = 0; i < secs * 10; i++) {
-		if (power_state(bdf, buf, len) == 0 && !strcmp(buf, want))
+		if (read_power_state(bdf, buf, len) == 0 && !strcmp(buf, want))
 			return 0;
 		nanosleep(&ts, NULL);
 	}
@@ -80,7 +80,8 @@ int main(void)
 		ok(wait_power_state(pf, "D3hot", 10, st, sizeof(st)) == 0,
 		   "vfio-pci put the unused PF into D3hot (power_state %s)", st);
 	else
-		ok(1, "vfio-pci put the unused PF into D3hot # SKIP kernel without runtime PM (CONFIG_PM)");
+		ok(1, "vfio-pci put the unused PF into D3hot %s",
+		   "# SKIP kernel without runtime PM (CONFIG_PM)");
 	platform_write("/sys/bus/pci/drivers/vfio-pci/unbind", pf);
 	platform_write(path, "\n");
 	ok(wait_power_state(pf, "D0", 10, st, sizeof(st)) == 0,
