@@ -31,6 +31,12 @@
  * for writing by BIND around the zap and the provider's bind. Order:
  *   mmap_lock -> region_rwsem -> vdev->memory_lock -> tdi->lock
  *   region_rwsem -> tdi->lock (BIND, and the checks)
+ * A region read or write copies from or to userspace inside region_rwsem;
+ * a page fault there would take mmap_lock inside region_rwsem, the reverse of
+ * the order above. So the buffer is faulted in first and the access runs
+ * with page faults disabled (tdi_dmabuf_rw(), and the ioctl arguments copied
+ * inside it: BIND, VFIO_DEVICE_IOEVENTFD), as vfio_pci_core never holds
+ * memory_lock across a user copy either.
  * tdi->lock is never held while calling into vfio_pci_core, because the
  * core calls ->reset_prepare() (tdi->lock) with memory_lock held. tdi->lock
  * (state.c) nests inside the vfio device-set lock (open/close) and the PCI
@@ -40,6 +46,7 @@
 #include <linux/file.h>
 #include <linux/fcntl.h>
 #include <linux/module.h>
+#include <linux/pagemap.h>
 #include <linux/pci.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
@@ -303,6 +310,18 @@ static int tdi_dmabuf_bind_locked_down(struct tdi_dmabuf_device *tdev)
 	return 0;
 }
 
+/*
+ * Fault in an ioctl argument that is read inside region_rwsem, which then
+ * runs with page faults disabled: mmap_lock never nests inside region_rwsem
+ * (see the Locking comment). Non-zero if the argument is not readable.
+ * Only for arguments the kernel reads there: fault_in_writeable() would
+ * store zeros into the caller's argument.
+ */
+static int tdi_dmabuf_fault_in_arg(unsigned int cmd, void __user *uarg)
+{
+	return fault_in_readable(uarg, _IOC_SIZE(cmd)) ? -EFAULT : 0;
+}
+
 static int tdi_dmabuf_ioctl_bind_dev(struct tdi_dmabuf_device *tdev,
 				     unsigned int cmd, void __user *uarg)
 {
@@ -310,10 +329,15 @@ static int tdi_dmabuf_ioctl_bind_dev(struct tdi_dmabuf_device *tdev,
 
 	if (cmd != TDI_DMABUF_IOCTL_BIND)
 		return tdi_dmabuf_ioctl_bind(tdev->tdi, cmd, uarg);
+	if (tdi_dmabuf_fault_in_arg(cmd, uarg))
+		return -EFAULT;
 	down_write(&tdev->region_rwsem);
 	ret = tdi_dmabuf_bind_locked_down(tdev);
-	if (!ret)
+	if (!ret) {
+		pagefault_disable();
 		ret = tdi_dmabuf_ioctl_bind(tdev->tdi, cmd, uarg);
+		pagefault_enable();
+	}
 	up_write(&tdev->region_rwsem);
 	return ret;
 }
@@ -325,6 +349,8 @@ static long tdi_dmabuf_ioctl_ioeventfd(struct tdi_dmabuf_device *tdev,
 	struct vfio_device *core_vdev = &tdev->core.vdev;
 	long ret;
 
+	if (fault_in_readable((char __user *)arg, sizeof(struct vfio_device_ioeventfd)))
+		return -EFAULT;
 	down_read(&tdev->region_rwsem);
 	/*
 	 * The argument is not looked at: userspace could change it between
@@ -335,7 +361,9 @@ static long tdi_dmabuf_ioctl_ioeventfd(struct tdi_dmabuf_device *tdev,
 		dev_dbg(&tdev->core.pdev->dev, "ioeventfd refused while the TDI is bound\n");
 		ret = -EACCES;
 	} else {
+		pagefault_disable();
 		ret = vfio_pci_core_ioctl(core_vdev, cmd, arg);
+		pagefault_enable();
 	}
 	up_read(&tdev->region_rwsem);
 	return ret;
@@ -391,19 +419,42 @@ static int tdi_dmabuf_device_feature(struct vfio_device *core_vdev, u32 flags,
 	return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
 }
 
+/*
+ * One region access under region_rwsem (check and access as one), without
+ * ever taking mmap_lock inside it: fault the user buffer in, then access
+ * with page faults disabled. If the buffer was unmapped or reclaimed in
+ * between (-EFAULT), fault it in again and retry, a bounded number of times.
+ */
+static ssize_t tdi_dmabuf_rw(struct tdi_dmabuf_device *tdev, char __user *buf,
+			     size_t count, loff_t *ppos, bool write)
+{
+	struct vfio_device *core_vdev = &tdev->core.vdev;
+	ssize_t ret = -EFAULT;
+	int tries;
+
+	for (tries = 0; tries < 3 && ret == -EFAULT; tries++) {
+		if (write ? fault_in_readable(buf, count) :
+			    fault_in_writeable(buf, count))
+			return -EFAULT;
+		down_read(&tdev->region_rwsem);
+		if (tdi_dmabuf_region_allowed(tdev, *ppos, count)) {
+			pagefault_disable();
+			ret = write ? vfio_pci_core_write(core_vdev, buf, count, ppos) :
+				      vfio_pci_core_read(core_vdev, buf, count, ppos);
+			pagefault_enable();
+		} else {
+			ret = -EACCES;
+		}
+		up_read(&tdev->region_rwsem);
+	}
+	return ret;
+}
+
 static ssize_t tdi_dmabuf_read(struct vfio_device *core_vdev, char __user *buf,
 			       size_t count, loff_t *ppos)
 {
-	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
-	ssize_t ret;
-
-	down_read(&tdev->region_rwsem);
-	if (tdi_dmabuf_region_allowed(tdev, *ppos, count))
-		ret = vfio_pci_core_read(core_vdev, buf, count, ppos);
-	else
-		ret = -EACCES;
-	up_read(&tdev->region_rwsem);
-	return ret;
+	return tdi_dmabuf_rw(tdi_dmabuf_from_vdev(core_vdev), buf, count, ppos,
+			     false);
 }
 
 static ssize_t tdi_dmabuf_write(struct vfio_device *core_vdev,
@@ -415,12 +466,8 @@ static ssize_t tdi_dmabuf_write(struct vfio_device *core_vdev,
 	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
 	ssize_t ret;
 
-	down_read(&tdev->region_rwsem);
-	if (tdi_dmabuf_region_allowed(tdev, *ppos, count))
-		ret = vfio_pci_core_write(core_vdev, buf, count, ppos);
-	else
-		ret = -EACCES;
-	up_read(&tdev->region_rwsem);
+	/* vfio_pci_core_write() only reads from the buffer. */
+	ret = tdi_dmabuf_rw(tdev, (char __user *)buf, count, ppos, true);
 	if (ret > 0 && index == VFIO_PCI_CONFIG_REGION_INDEX &&
 	    pos < PCI_COMMAND + 2 && pos + ret > PCI_COMMAND &&
 	    !tdi_dmabuf_pci_mem_enabled(tdev->tdi))
