@@ -155,7 +155,9 @@ struct gmem_pfnpool_get_attr {
  *    the conversion or punch fails with EBUSY, error_user reads
  *    "dmabuf:<inode of the DMA-BUF> <importing device>" and error_offset
  *    the first byte of the export in the range. It succeeds once that
- *    importer has detached.
+ *    importer has detached. While a conversion or punch of the range is in
+ *    flight, such an importer cannot attach (pin and map fail with EBUSY;
+ *    a DRM PRIME import returns EBUSY).
  *  - Every other importer is revoked: it gets move_notify
  *    (invalidate_mappings), and the conversion completes only after every
  *    fence of the DMA-BUF's reservation object has signalled and every

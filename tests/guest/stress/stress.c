@@ -1031,8 +1031,9 @@ static void op_vgem(struct worker *w)
 	} else if (s->bufs[i] >= 0) {
 		struct drm_prime_handle_arg h = { .fd = s->bufs[i] };
 
+		/* EBUSY: a conversion of the range is in flight (uapi header). */
 		if (!EXPECT(w, ioctl(vgem_fd, DRM_IOC_PRIME_FD_TO_HANDLE, &h), ENODEV,
-			    ENOMEM, EINVAL, EIO))
+			    ENOMEM, EINVAL, EIO, EBUSY))
 			s->vgem[i] = h.handle;
 	}
 	pthread_mutex_unlock(&s->mu);
