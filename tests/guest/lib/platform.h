@@ -18,38 +18,12 @@
 #include <unistd.h>
 #include <sys/wait.h>
 
+#include "sysfs.h"
+
 #define PLATFORM_NVME_QEMU_ID	"nvme0"	/* QEMU id of the PF */
 #define PLATFORM_PORT_QEMU_ID	"rp1"	/* QEMU id of its root port, for AER requests */
 #define PLATFORM_NVME_VENDOR	0x1b36
 #define PLATFORM_NVME_DEVICE	0x0010
-
-static inline int platform_read_hex(const char *path, unsigned long *val)
-{
-	char buf[64] = "";
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	*val = strtoul(buf, NULL, 0);
-	return 0;
-}
-
-static inline int platform_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
 
 /* BDF of the NVMe PF (the 1b36:0010 function with SR-IOV); 0 or -1. */
 static inline int platform_nvme_pf(char *bdf, size_t len)
@@ -67,10 +41,10 @@ static inline int platform_nvme_pf(char *bdf, size_t len)
 		if (e->d_name[0] == '.')
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-		if (platform_read_hex(path, &v) || v != PLATFORM_NVME_VENDOR)
+		if (sysfs_read_hex(path, &v) || v != PLATFORM_NVME_VENDOR)
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-		if (platform_read_hex(path, &dv) || dv != PLATFORM_NVME_DEVICE)
+		if (sysfs_read_hex(path, &dv) || dv != PLATFORM_NVME_DEVICE)
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_totalvfs", e->d_name);
 		if (access(path, F_OK))
@@ -184,7 +158,7 @@ static inline long platform_aer_port_count(const char *port, const char *kind)
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/aer_rootport_total_err_%s",
 		 port, kind);
-	return platform_read_hex(path, &val) ? -1 : (long)val;
+	return sysfs_read_hex(path, &val) ? -1 : (long)val;
 }
 
 /* BDF of the root port above @pf; 0 or -1. */

@@ -72,8 +72,8 @@ int main(void)
 	if (!ok(system("modload vfio-pci") == 0, "modload vfio-pci"))
 		return tap_done();
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", pf);
-	platform_write(path, "vfio-pci");
-	platform_write("/sys/bus/pci/drivers_probe", pf);
+	sysfs_write(path, "vfio-pci");
+	sysfs_write("/sys/bus/pci/drivers_probe", pf);
 	/* Runtime PM (CONFIG_PM) is what suspends it: without it, say so. */
 	snprintf(rt, sizeof(rt), "/sys/bus/pci/devices/%s/power/runtime_status", pf);
 	if (access(rt, F_OK) == 0)
@@ -82,8 +82,8 @@ int main(void)
 	else
 		ok(1, "vfio-pci put the unused PF into D3hot %s",
 		   "# SKIP kernel without runtime PM (CONFIG_PM)");
-	platform_write("/sys/bus/pci/drivers/vfio-pci/unbind", pf);
-	platform_write(path, "\n");
+	sysfs_write("/sys/bus/pci/drivers/vfio-pci/unbind", pf);
+	sysfs_write(path, "\n");
 	ok(wait_power_state(pf, "D0", 10, st, sizeof(st)) == 0,
 	   "the PF is back in D0 after unbinding (power_state %s)", st);
 	v = ~0u;

@@ -25,7 +25,7 @@ static int sysfs_path_write(const char *fmt, const char *val)
 	char path[300];
 
 	snprintf(path, sizeof(path), fmt, pf);
-	return platform_write(path, val);
+	return sysfs_write(path, val);
 }
 
 static int bar0_rw(int dev, uint64_t bar0, int wr, uint32_t *val)
@@ -63,9 +63,9 @@ int main(void)
 
 	if (!ok(system("modload vfio-pci") == 0, "modload vfio-pci"))
 		return tap_done();
-	platform_write(TYPE1_UNSAFE_IRQS, "1");
+	sysfs_write(TYPE1_UNSAFE_IRQS, "1");
 	sysfs_path_write("/sys/bus/pci/devices/%s/driver_override", "vfio-pci");
-	platform_write("/sys/bus/pci/drivers_probe", pf);
+	sysfs_write("/sys/bus/pci/drivers_probe", pf);
 	/* only FLR may reset the function from here on */
 	ok(sysfs_path_write("/sys/bus/pci/devices/%s/reset_method", "flr") == 0,
 	   "reset_method restricted to flr");
@@ -116,7 +116,7 @@ out:
 		close(container);
 	ok(sysfs_path_write("/sys/bus/pci/devices/%s/reset_method", "default") == 0,
 	   "reset_method back to default");
-	platform_write("/sys/bus/pci/drivers/vfio-pci/unbind", pf);
+	sysfs_write("/sys/bus/pci/drivers/vfio-pci/unbind", pf);
 	sysfs_path_write("/sys/bus/pci/devices/%s/driver_override", "\n");
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", pf);
 	ok(access(path, F_OK) != 0, "PF unbound from vfio-pci");

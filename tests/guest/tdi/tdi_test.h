@@ -24,6 +24,7 @@
 #include <linux/vfio.h>
 #include <linux/tdi_dmabuf.h>
 
+#include "sysfs.h"
 #include "tap.h"
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
@@ -57,34 +58,6 @@ static inline void say(const char *fmt, ...)
 	va_end(ap);
 	printf("\n");
 	fflush(stdout);
-}
-
-static inline int sysfs_write(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = write(fd, val, strlen(val));
-	close(fd);
-	return n == (ssize_t)strlen(val) ? 0 : -1;
-}
-
-static inline int sysfs_read_hex(const char *path, unsigned int *val)
-{
-	char buf[32] = "";
-	int fd = open(path, O_RDONLY);
-	ssize_t n;
-
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	*val = strtoul(buf, NULL, 0);
-	return 0;
 }
 
 /* Write one command to the fake provider; 0 or -1 with errno. */
@@ -141,7 +114,7 @@ static inline int find_edu(char *bdf, size_t len)
 		return -1;
 	while ((e = readdir(d))) {
 		char path[300];
-		unsigned int v, dv;
+		unsigned long v, dv;
 
 		if (e->d_name[0] == '.')
 			continue;
