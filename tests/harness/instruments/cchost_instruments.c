@@ -52,19 +52,51 @@ static int cchost_instruments_lockdep(void)
 	return 0;
 }
 
-static int cchost_instruments_leak(void)
+/*
+ * The leaked pointers must not survive anywhere kmemleak scans. A dead task's
+ * stack is kept in the per-CPU stack cache, still allocated and scanned, so
+ * the allocations run in a helper whose frame (and kmalloc's, below it) is
+ * then overwritten.
+ */
+#define CCHOST_LEAK_OBJECTS	16
+#define CCHOST_WIPE_FRAME	512
+#define CCHOST_WIPE_DEPTH	8
+
+static noinline int cchost_instruments_leak_alloc(void)
 {
 	void *p;
 	int i;
 
-	for (i = 0; i < 4; i++) {
+	for (i = 0; i < CCHOST_LEAK_OBJECTS; i++) {
 		p = kmalloc(256, GFP_KERNEL);
 		if (!p)
 			return -ENOMEM;
 		memset(p, 0x5a, 256);
 		OPTIMIZER_HIDE_VAR(p);
 	}
-	pr_info("cchost_instruments: leaked 4 objects of 256 bytes\n");
+	return 0;
+}
+
+static noinline void cchost_instruments_wipe_stack(int depth)
+{
+	u8 frame[CCHOST_WIPE_FRAME];
+
+	memzero_explicit(frame, sizeof(frame));
+	if (depth > 1)
+		cchost_instruments_wipe_stack(depth - 1);
+	/* Keep the frame live across the call, so it is not a tail call. */
+	OPTIMIZER_HIDE_VAR(frame[0]);
+}
+
+static int cchost_instruments_leak(void)
+{
+	int ret = cchost_instruments_leak_alloc();
+
+	cchost_instruments_wipe_stack(CCHOST_WIPE_DEPTH);
+	if (ret)
+		return ret;
+	pr_info("cchost_instruments: leaked %d objects of 256 bytes\n",
+		CCHOST_LEAK_OBJECTS);
 	return 0;
 }
 
