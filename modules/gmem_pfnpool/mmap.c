@@ -26,6 +26,7 @@
 #include <kunit/visibility.h>
 
 #include "internal.h"
+#include "trace.h"
 
 /**
  * gmem_pfnpool_order_fits() - can one entry of @order map the fault?
@@ -81,25 +82,36 @@ unsigned int gmem_pfnpool_map_order(const struct gmem_pfnpool_map_ctx *ctx,
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_map_order);
 
 /*
- * Map the shared, allocated, stable pages of the 2 MiB block of the file
- * around the fault with PTEs. The faulting page must be mapped; the others
- * are a bonus and simply skipped when they cannot be.
+ * Map the shared, allocated, stable pages around the fault with PTEs: those
+ * of the page table the fault is in (the 2 MiB of virtual addresses around
+ * it, inside the VMA and the file). The faulting page must be mapped; the
+ * others are a bonus and simply skipped when they cannot be.
+ *
+ * The core called ->fault because vmf->pmd was no huge entry when it looked,
+ * but it did so without gf->lock: a concurrent huge fault of the same block
+ * may have installed one since (its block became mappable whole in between,
+ * e.g. a conversion back to shared committed). Inserting PTEs under a huge
+ * PMD is a kernel BUG (walk_to_pmd() on 6.12); every huge insert of this
+ * file happens under gf->lock, so the check below, under it, is stable, and
+ * the huge entry already maps the fault.
  */
 static vm_fault_t gmem_pfnpool_map_ptes(struct gmem_pfnpool_file *gf,
 					struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	unsigned long addr = vmf->address & PAGE_MASK;
+	unsigned long va_lo = max(addr & PMD_MASK, vma->vm_start);
+	unsigned long va_hi = min((addr & PMD_MASK) + PMD_SIZE, vma->vm_end);
 	pgoff_t index = vmf->pgoff;
-	pgoff_t lo = ALIGN_DOWN(index, PTRS_PER_PMD);
-	pgoff_t hi = lo + PTRS_PER_PMD;
+	pgoff_t lo = index - ((addr - va_lo) >> PAGE_SHIFT);
+	pgoff_t hi = min_t(pgoff_t, index + ((va_hi - addr) >> PAGE_SHIFT),
+			   gf->npages);
 	vm_fault_t ret = VM_FAULT_SIGBUS;
 	pgoff_t i, af, al, ef, el, run;
 
 	lockdep_assert_held(&gf->lock);
-	lo = max(lo, index - ((addr - vma->vm_start) >> PAGE_SHIFT));
-	hi = min3(hi, index + ((vma->vm_end - addr) >> PAGE_SHIFT),
-		  gf->npages);
+	if (vmf->pmd && pmd_leaf(READ_ONCE(*vmf->pmd)))
+		return VM_FAULT_NOPAGE;
 
 	for (i = lo; i < hi; i = run + 1) {
 		unsigned long pfn;
@@ -147,7 +159,8 @@ static vm_fault_t gmem_pfnpool_fault_order(struct vm_fault *vmf,
 		.vm_end = vma->vm_end,
 		.index = vmf->pgoff,
 	};
-	unsigned int order;
+	unsigned int order = 0;
+	bool fresh = true;
 	unsigned long pfn;
 	vm_fault_t ret;
 	int err;
@@ -188,16 +201,43 @@ retry:
 		goto unlock;
 	}
 
+	/*
+	 * The core saw an empty PUD or PMD, or a huge entry to make writable,
+	 * before it called us, without gf->lock; a concurrent PTE fault of
+	 * ours may have put a page table there since (all our inserts are
+	 * under gf->lock, so what we see now stays). Then the fault is one for
+	 * PTEs: inserting a huge entry over the table would WARN. A huge entry
+	 * is left to vmf_insert_pfn_p?d(), which makes it writable (a write
+	 * fault after mprotect()) or does nothing.
+	 */
+	if (order == GMEM_PFNPOOL_ORDER_PUD) {
+		pud_t pud = READ_ONCE(*vmf->pud);
+
+		if (!pud_none(pud) && !pud_leaf(pud)) {
+			ret = VM_FAULT_FALLBACK;
+			goto unlock;
+		}
+		fresh = pud_none(pud);
+	} else if (order == GMEM_PFNPOOL_ORDER_PMD) {
+		pmd_t pmd = READ_ONCE(*vmf->pmd);
+
+		if (!pmd_none(pmd) && !pmd_leaf(pmd)) {
+			ret = VM_FAULT_FALLBACK;
+			goto unlock;
+		}
+		fresh = pmd_none(pmd);
+	}
+
 	pfn = ctx.pfn - (ctx.index - ALIGN_DOWN(ctx.index, 1UL << order));
 	if (IS_ENABLED(CONFIG_HAVE_ARCH_TRANSPARENT_HUGEPAGE_PUD) &&
 	    order == GMEM_PFNPOOL_ORDER_PUD) {
 		ret = vmf_insert_pfn_pud(vmf, pfn, write);
-		if (ret == VM_FAULT_NOPAGE)
+		if (ret == VM_FAULT_NOPAGE && fresh)
 			atomic64_inc(&gf->stats.mapped_pud);
 	} else if (IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE) &&
 		   order == GMEM_PFNPOOL_ORDER_PMD) {
 		ret = vmf_insert_pfn_pmd(vmf, pfn, write);
-		if (ret == VM_FAULT_NOPAGE)
+		if (ret == VM_FAULT_NOPAGE && fresh)
 			atomic64_inc(&gf->stats.mapped_pmd);
 	} else if (!order) {
 		ret = gmem_pfnpool_map_ptes(gf, vmf);
@@ -207,6 +247,8 @@ retry:
 unlock:
 	mutex_unlock(&gf->lock);
 	up_read(&gf->map_lock);
+	trace_gmem_pfnpool_fault(gmem_pfnpool_file_ino(gf), ctx.index, order,
+				 (__force unsigned int)ret);
 	return ret;
 }
 
@@ -247,17 +289,17 @@ int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma)
 	unsigned long pages = vma_pages(vma), end;
 
 	if (!(vma->vm_flags & VM_SHARED)) {
-		pr_warn_ratelimited("MAP_PRIVATE is not supported\n");
+		pr_debug("MAP_PRIVATE is not supported\n");
 		return -EINVAL;
 	}
 	/* Guest memory is data for the host: never executable. */
 	if (vma->vm_flags & VM_EXEC) {
-		pr_warn_ratelimited("PROT_EXEC is not supported\n");
+		pr_debug("PROT_EXEC is not supported\n");
 		return -EPERM;
 	}
 	if (check_add_overflow(vma->vm_pgoff, pages, &end) ||
 	    end > gf->npages) {
-		pr_warn_ratelimited("mmap past the end of the file\n");
+		pr_debug("mmap past the end of the file\n");
 		return -EINVAL;
 	}
 
