@@ -236,4 +236,14 @@ static inline bool cchost_vfio_feature_is_dma_buf(u32 flags)
 #define CCHOST_VFIO_PCI_REGION_INFO_OPS
 #endif
 
+/*
+ * 6.10: __assign_str(dst) in a trace event's TP_fast_assign() copies the
+ * string given to __string(); before, it was __assign_str(dst, src).
+ */
+#ifdef CCHOST_HAVE_TRACE_ASSIGN_STR_FIELD
+#define __assign_str_compat(dst, src)	__assign_str(dst)
+#else
+#define __assign_str_compat(dst, src)	__assign_str(dst, src)
+#endif
+
 #endif /* _CCHOST_COMPAT_H */

@@ -283,6 +283,9 @@ kernel_build() {
 	local kver=$1 out=$2 suite root
 	shift 2
 	suite=$(_kernel_suite "$kver")
+	# The harness needs the test-only modules too (Kbuild leaves them out
+	# of the product build).
+	set -- CCHOST_TESTS=1 "$@"
 	out=$(mkdir -p "$out" && cd "$out" && pwd)
 	_kernel_copy_tree "$out"
 	if [ "$suite" = host ]; then

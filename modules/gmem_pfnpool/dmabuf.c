@@ -56,6 +56,7 @@
 #include <linux/slab.h>
 
 #include "internal.h"
+#include "trace.h"
 
 MODULE_IMPORT_NS("DMA_BUF");
 
@@ -381,6 +382,9 @@ static void gmem_pfnpool_dmabuf_commit(struct gmem_pfnpool_user *user,
 	if (!priv->revoked) {
 		WRITE_ONCE(priv->revoked, true);
 		dma_buf_invalidate_mappings(priv->dmabuf);
+		trace_gmem_pfnpool_dmabuf_revoke(gmem_pfnpool_file_ino(priv->gf),
+						 gmem_pfnpool_dmabuf_ino(priv),
+						 priv->start, priv->end);
 	}
 	dma_resv_unlock(resv);
 
@@ -469,9 +473,11 @@ struct dma_buf *gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf,
 		dma_buf_put(dmabuf);
 		return ERR_PTR(ret);
 	}
+	trace_gmem_pfnpool_dmabuf_export(gmem_pfnpool_file_ino(gf),
+					 gmem_pfnpool_dmabuf_ino(priv), start, end);
 	return dmabuf;
 
 not_shared:
-	pr_warn_ratelimited("export of a range that is not shared\n");
+	pr_debug("export of a range that is not shared\n");
 	return ERR_PTR(-EINVAL);
 }

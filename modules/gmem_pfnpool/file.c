@@ -239,9 +239,9 @@ static int gmem_pfnpool_check_range(struct gmem_pfnpool_file *gf, u64 offset,
 	if (!size || !PAGE_ALIGNED(offset) || !PAGE_ALIGNED(size) ||
 	    check_add_overflow(offset, size, &stop) ||
 	    stop > ((u64)gf->npages << PAGE_SHIFT)) {
-		pr_warn_ratelimited("bad range offset %#llx size %#llx (file size %#llx)\n",
-				    offset, size,
-				    (u64)gf->npages << PAGE_SHIFT);
+		pr_debug("bad range offset %#llx size %#llx (file size %#llx)\n",
+			 offset, size,
+			 (u64)gf->npages << PAGE_SHIFT);
 		return -EINVAL;
 	}
 	*start = offset >> PAGE_SHIFT;
@@ -255,7 +255,7 @@ static bool gmem_pfnpool_reserved_nonzero(const u64 *reserved, size_t n)
 
 	for (i = 0; i < n; i++) {
 		if (reserved[i]) {
-			pr_warn_ratelimited("non-zero reserved field\n");
+			pr_debug("non-zero reserved field\n");
 			return true;
 		}
 	}
@@ -278,8 +278,8 @@ static long gmem_pfnpool_ioctl_set_attr(struct gmem_pfnpool_file *gf,
 		return -EINVAL;
 	if (arg.attr != GMEM_PFNPOOL_ATTR_SHARED &&
 	    arg.attr != GMEM_PFNPOOL_ATTR_PRIVATE) {
-		pr_warn_ratelimited("unknown attribute %u\n",
-				    arg.attr);
+		pr_debug("unknown attribute %u\n",
+			 arg.attr);
 		return -EINVAL;
 	}
 	ret = gmem_pfnpool_check_range(gf, arg.offset, arg.size, &start, &end);
@@ -432,9 +432,9 @@ static long gmem_pfnpool_fallocate(struct file *file, int mode, loff_t offset,
 	if (mode & FALLOC_FL_PUNCH_HOLE) {
 		ret = gmem_pfnpool_punch(gf, start, end, &veto);
 		if (ret == -EBUSY)
-			pr_info_ratelimited("punch refused at %#llx by %s\n",
-					    (u64)veto.index << PAGE_SHIFT,
-					    veto.name);
+			pr_debug("punch refused at %#llx by %s\n",
+				 (u64)veto.index << PAGE_SHIFT,
+				 veto.name);
 		return ret;
 	}
 	return gmem_pfnpool_extent_allocate(gf, start, end);

@@ -24,6 +24,7 @@
 #define _GMEM_PFNPOOL_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/fs.h>
 #include <linux/genalloc.h>
 #include <linux/interval_tree.h>
 #include <linux/maple_tree.h>
@@ -82,6 +83,8 @@ u64 gmem_pfnpool_pool_used_bytes(struct gmem_pfnpool_pool *pool);
 u64 gmem_pfnpool_pool_free_blocks(struct gmem_pfnpool_pool *pool,
 				  unsigned int order);
 size_t gmem_pfnpool_pool_metadata_bytes(struct gmem_pfnpool_pool *pool);
+u64 gmem_pfnpool_pool_range_free(struct gmem_pfnpool_pool *pool,
+				 phys_addr_t phys);
 
 /* ---- attr.c ---- */
 
@@ -174,6 +177,12 @@ struct gmem_pfnpool_file {
 	} stats;
 	pgoff_t allocated;
 };
+
+/* The inode number naming @gf in traces and debugfs (0 before it has a file). */
+static inline u64 gmem_pfnpool_file_ino(const struct gmem_pfnpool_file *gf)
+{
+	return gf->file ? file_inode(gf->file)->i_ino : 0;
+}
 
 /**
  * struct gmem_pfnpool_veto - who refused a conversion, and where

@@ -81,6 +81,7 @@
 #include <kunit/visibility.h>
 
 #include "internal.h"
+#include "trace.h"
 
 #ifdef CONFIG_LOCKDEP
 static struct lockdep_map gmem_pfnpool_invalidate_map = {
@@ -360,6 +361,7 @@ static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
 	if (skip && skip(gf, range))
 		goto unlock_range;
 
+	trace_gmem_pfnpool_inv_start(gmem_pfnpool_file_ino(gf), range);
 	down_read(&gf->users_rwsem);
 	lock_map_acquire(&gmem_pfnpool_invalidate_map);
 
@@ -383,10 +385,13 @@ static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
 	mutex_unlock(&gf->lock);
 	up_write(&gf->map_lock);
 	atomic64_inc(&gf->stats.conversions);
+	trace_gmem_pfnpool_inv_commit(gmem_pfnpool_file_ino(gf), range);
 	goto unlock_users;
 
 abort:
 	atomic64_inc(&gf->stats.vetoes);
+	trace_gmem_pfnpool_inv_veto(gmem_pfnpool_file_ino(gf), range,
+				    inv->veto->name, inv->veto->index, ret);
 	list_for_each_entry_continue_reverse(user, &gf->users, node)
 		if (user->ops->abort)
 			user->ops->abort(user, range);

@@ -20,6 +20,9 @@
 
 #include "internal.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
 static char *ranges;
 module_param(ranges, charp, 0444);
 MODULE_PARM_DESC(ranges,
@@ -194,18 +197,18 @@ static long gmem_pfnpool_dev_ioctl(struct file *file, unsigned int cmd,
 		return -EFAULT;
 	if (c.flags & ~GMEM_PFNPOOL_CREATE_FLAGS || c.reserved[0] ||
 	    c.reserved[1]) {
-		pr_warn_ratelimited("create: unknown flags %#x or non-zero reserved field\n",
-				    c.flags);
+		pr_debug("create: unknown flags %#x or non-zero reserved field\n",
+			 c.flags);
 		return -EINVAL;
 	}
 	if (!c.size || !PAGE_ALIGNED(c.size)) {
-		pr_warn_ratelimited("create: size %#llx is zero or not page-aligned\n",
-				    c.size);
+		pr_debug("create: size %#llx is zero or not page-aligned\n",
+			 c.size);
 		return -EINVAL;
 	}
 	if (c.size > gmem_pfnpool_pool.total) {
-		pr_warn_ratelimited("create: size %#llx larger than the pool (%#llx)\n",
-				    c.size, gmem_pfnpool_pool.total);
+		pr_debug("create: size %#llx larger than the pool (%#llx)\n",
+			 c.size, gmem_pfnpool_pool.total);
 		return -ENOSPC;
 	}
 
@@ -235,11 +238,91 @@ static const struct file_operations gmem_pfnpool_dev_fops = {
 	.llseek = noop_llseek,
 };
 
+/*
+ * /sys/class/misc/gmem_pfnpool/pool/: the pool's state without debugfs (which
+ * lockdown removes). Sizes in bytes; each value is read without a lock and
+ * may be stale by the time it is read.
+ */
+static ssize_t total_show(struct device *dev, struct device_attribute *attr,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%llu\n", gmem_pfnpool_pool.total);
+}
+static DEVICE_ATTR_RO(total);
+
+static ssize_t free_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  gmem_pfnpool_pool_free_bytes(&gmem_pfnpool_pool));
+}
+static DEVICE_ATTR_RO(free);
+
+static ssize_t used_show(struct device *dev, struct device_attribute *attr,
+			 char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  gmem_pfnpool_pool_used_bytes(&gmem_pfnpool_pool));
+}
+static DEVICE_ATTR_RO(used);
+
+/* The largest naturally aligned free block: 1 GiB, 2 MiB, 4 KiB or 0. */
+static ssize_t largest_free_block_show(struct device *dev,
+				       struct device_attribute *attr, char *buf)
+{
+	static const unsigned int orders[] = {
+		GMEM_PFNPOOL_ORDER_PUD, GMEM_PFNPOOL_ORDER_PMD, 0
+	};
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(orders); i++)
+		if (gmem_pfnpool_pool_free_blocks(&gmem_pfnpool_pool, orders[i]))
+			return sysfs_emit(buf, "%lu\n", PAGE_SIZE << orders[i]);
+	return sysfs_emit(buf, "0\n");
+}
+static DEVICE_ATTR_RO(largest_free_block);
+
+/* One line per range of ranges=: "<phys> <size> <free>". */
+static ssize_t ranges_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	struct gmem_pfnpool_pool_range *r;
+	int len = 0;
+
+	list_for_each_entry(r, &gmem_pfnpool_pool.ranges, node)
+		len += sysfs_emit_at(buf, len, "%#llx %llu %llu\n",
+				     (u64)r->phys, r->size,
+				     gmem_pfnpool_pool_range_free(&gmem_pfnpool_pool,
+								  r->phys));
+	return len;
+}
+static DEVICE_ATTR_RO(ranges);
+
+static struct attribute *gmem_pfnpool_pool_attrs[] = {
+	&dev_attr_total.attr,
+	&dev_attr_free.attr,
+	&dev_attr_used.attr,
+	&dev_attr_largest_free_block.attr,
+	&dev_attr_ranges.attr,
+	NULL
+};
+
+static const struct attribute_group gmem_pfnpool_pool_group = {
+	.name = "pool",
+	.attrs = gmem_pfnpool_pool_attrs,
+};
+
+static const struct attribute_group *gmem_pfnpool_groups[] = {
+	&gmem_pfnpool_pool_group,
+	NULL
+};
+
 static struct miscdevice gmem_pfnpool_misc = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = GMEM_PFNPOOL_NAME,
 	.fops = &gmem_pfnpool_dev_fops,
 	.mode = 0600,
+	.groups = gmem_pfnpool_groups,
 };
 
 static int __init gmem_pfnpool_init(void)
@@ -281,4 +364,5 @@ static void __exit gmem_pfnpool_exit(void)
 module_exit(gmem_pfnpool_exit);
 
 MODULE_DESCRIPTION("Guest memory from unmanaged PFN ranges");
+MODULE_VERSION(CCHOST_VERSION);
 MODULE_LICENSE("GPL");

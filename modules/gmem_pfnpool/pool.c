@@ -257,6 +257,36 @@ u64 gmem_pfnpool_pool_free_blocks(struct gmem_pfnpool_pool *pool,
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_pool_free_blocks);
 
+struct gmem_pfnpool_range_avail {
+	phys_addr_t phys;
+	u64 avail;
+};
+
+static void gmem_pfnpool_chunk_avail(struct gen_pool *gp,
+				     struct gen_pool_chunk *chunk, void *data)
+{
+	struct gmem_pfnpool_range_avail *r = data;
+
+	if (chunk->phys_addr == r->phys)
+		r->avail = atomic_long_read(&chunk->avail);
+}
+
+/**
+ * gmem_pfnpool_pool_range_free() - free bytes of one range of the pool
+ * @pool: the pool
+ * @phys: physical base of the range (as added with gmem_pfnpool_pool_add())
+ *
+ * Return: bytes of the range not handed out (0 for an unknown range).
+ */
+u64 gmem_pfnpool_pool_range_free(struct gmem_pfnpool_pool *pool,
+				 phys_addr_t phys)
+{
+	struct gmem_pfnpool_range_avail r = { .phys = phys };
+
+	gen_pool_for_each_chunk(pool->gp, gmem_pfnpool_chunk_avail, &r);
+	return r.avail;
+}
+
 static void gmem_pfnpool_chunk_meta(struct gen_pool *gp,
 				    struct gen_pool_chunk *chunk, void *data)
 {

@@ -115,7 +115,7 @@ static const struct tdi_dmabuf_tdi_ops tdi_dmabuf_pci_tdi_ops = {
 /* Reject a malformed ioctl argument, saying which. */
 static int tdi_dmabuf_einval(struct tdi_dmabuf_tdi *tdi, const char *what)
 {
-	dev_info_ratelimited(tdi_dmabuf_tdi_dev(tdi), "%s: invalid argument\n", what);
+	dev_dbg(tdi_dmabuf_tdi_dev(tdi), "%s: invalid argument\n", what);
 	return -EINVAL;
 }
 
@@ -701,8 +701,91 @@ static const struct pci_device_id tdi_dmabuf_pci_table[] = {
 };
 MODULE_DEVICE_TABLE(pci, tdi_dmabuf_pci_table);
 
+/*
+ * TDI state under the PCI device (/sys/bus/pci/devices/<bdf>/tdi_*), readable
+ * without debugfs: tdi_state (unbound, locked, run, error), tdi_cause (of
+ * the last revocation: none, provider, reset, memory, bind, unbind, close),
+ * tdi_dmabufs (open DMA-BUFs), tdi_revokes (DMA-BUFs revoked so far).
+ */
+static const char *const tdi_dmabuf_state_names[] = {
+	[TDI_DMABUF_STATE_UNBOUND] = "unbound",
+	[TDI_DMABUF_STATE_LOCKED] = "locked",
+	[TDI_DMABUF_STATE_RUN] = "run",
+	[TDI_DMABUF_STATE_ERROR] = "error",
+};
+
+static const char *const tdi_dmabuf_cause_names[] = {
+	[TDI_DMABUF_CAUSE_NONE] = "none",
+	[TDI_DMABUF_CAUSE_PROVIDER] = "provider",
+	[TDI_DMABUF_CAUSE_RESET] = "reset",
+	[TDI_DMABUF_CAUSE_MEMORY] = "memory",
+	[TDI_DMABUF_CAUSE_BIND] = "bind",
+	[TDI_DMABUF_CAUSE_UNBIND] = "unbind",
+	[TDI_DMABUF_CAUSE_CLOSE] = "close",
+};
+
+static void tdi_dmabuf_sysfs_state(struct device *dev,
+				   struct tdi_dmabuf_state *st)
+{
+	tdi_dmabuf_tdi_get_state(tdi_dmabuf_from_pdev(to_pci_dev(dev))->tdi, st);
+}
+
+static ssize_t tdi_state_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	struct tdi_dmabuf_state st;
+
+	tdi_dmabuf_sysfs_state(dev, &st);
+	if (st.state >= ARRAY_SIZE(tdi_dmabuf_state_names))
+		return sysfs_emit(buf, "%u\n", st.state);
+	return sysfs_emit(buf, "%s\n", tdi_dmabuf_state_names[st.state]);
+}
+static DEVICE_ATTR_RO(tdi_state);
+
+static ssize_t tdi_cause_show(struct device *dev, struct device_attribute *attr,
+			      char *buf)
+{
+	struct tdi_dmabuf_state st;
+
+	tdi_dmabuf_sysfs_state(dev, &st);
+	if (st.cause >= ARRAY_SIZE(tdi_dmabuf_cause_names))
+		return sysfs_emit(buf, "%u\n", st.cause);
+	return sysfs_emit(buf, "%s\n", tdi_dmabuf_cause_names[st.cause]);
+}
+static DEVICE_ATTR_RO(tdi_cause);
+
+static ssize_t tdi_dmabufs_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct tdi_dmabuf_state st;
+
+	tdi_dmabuf_sysfs_state(dev, &st);
+	return sysfs_emit(buf, "%u\n", st.nr_dmabufs);
+}
+static DEVICE_ATTR_RO(tdi_dmabufs);
+
+static ssize_t tdi_revokes_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	struct tdi_dmabuf_state st;
+
+	tdi_dmabuf_sysfs_state(dev, &st);
+	return sysfs_emit(buf, "%u\n", st.nr_revokes);
+}
+static DEVICE_ATTR_RO(tdi_revokes);
+
+static struct attribute *tdi_dmabuf_dev_attrs[] = {
+	&dev_attr_tdi_state.attr,
+	&dev_attr_tdi_cause.attr,
+	&dev_attr_tdi_dmabufs.attr,
+	&dev_attr_tdi_revokes.attr,
+	NULL
+};
+ATTRIBUTE_GROUPS(tdi_dmabuf_dev);
+
 static struct pci_driver tdi_dmabuf_pci_driver = {
 	.name = KBUILD_MODNAME,
+	.dev_groups = tdi_dmabuf_dev_groups,
 	.id_table = tdi_dmabuf_pci_table,
 	.probe = tdi_dmabuf_probe,
 	.remove = tdi_dmabuf_remove,
@@ -712,4 +795,5 @@ static struct pci_driver tdi_dmabuf_pci_driver = {
 module_pci_driver(tdi_dmabuf_pci_driver);
 
 MODULE_DESCRIPTION("VFIO PCI variant driver exporting TDI MMIO as shared and private DMA-BUFs");
+MODULE_VERSION(CCHOST_VERSION);
 MODULE_LICENSE("GPL");

@@ -42,6 +42,17 @@
 
 #include "tdi_dmabuf_core.h"
 
+#define CREATE_TRACE_POINTS
+#include "trace.h"
+
+/* Every state change goes through here, so that it is traced. */
+static void __tdi_dmabuf_set_state(struct tdi_dmabuf_tdi *tdi, u32 state)
+{
+	lockdep_assert_held(&tdi->lock);
+	trace_tdi_dmabuf_state(tdi->dev, tdi->state, state, tdi->cause);
+	tdi->state = state;
+}
+
 static void tdi_dmabuf_tdi_release(struct kref *ref)
 {
 	struct tdi_dmabuf_tdi *tdi = container_of(ref, struct tdi_dmabuf_tdi, ref);
@@ -105,6 +116,8 @@ int __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause)
 		tdi->nr_revokes += n;
 		tdi->cause = cause;
 	}
+	if (n || ret)
+		trace_tdi_dmabuf_revoke(tdi->dev, n, cause, ret);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_tdi_revoke_all);
@@ -119,6 +132,7 @@ static int __tdi_dmabuf_provider_unbind(struct tdi_dmabuf_tdi *tdi)
 		return 0;
 	if (tdi->provider_bound) {
 		ret = tdi->provider->ops->unbind(tdi->provider, tdi);
+		trace_tdi_dmabuf_step(tdi->dev, "provider_unbind", ret);
 		if (ret) {
 			dev_err_ratelimited(tdi->dev, "provider %s: unbind failed: %d\n",
 					    tdi->provider->name, ret);
@@ -159,8 +173,8 @@ static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 	 */
 	if (!ret && !__tdi_dmabuf_provider_unbind(tdi))
 		__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
-	tdi->state = TDI_DMABUF_STATE_ERROR;
 	tdi->cause = cause;
+	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_ERROR);
 	tdi->error = err < 0 ? -err : err;
 	dev_warn_ratelimited(tdi->dev, "TDI error (cause %u, %d): DMA-BUFs revoked%s\n",
 			     cause, err, ret ? ", an importer still uses one" : "");
@@ -318,8 +332,8 @@ int tdi_dmabuf_tdi_open(struct tdi_dmabuf_tdi *tdi)
 {
 	mutex_lock(&tdi->lock);
 	tdi->closed = false;
-	tdi->state = TDI_DMABUF_STATE_UNBOUND;
 	tdi->cause = TDI_DMABUF_CAUSE_NONE;
+	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
 	tdi->error = 0;
 	mutex_unlock(&tdi->lock);
 	return 0;
@@ -343,7 +357,7 @@ void tdi_dmabuf_tdi_close(struct tdi_dmabuf_tdi *tdi)
 	/* Nothing left to retry with: forget the binding. */
 	__tdi_dmabuf_provider_drop(tdi);
 	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
-	tdi->state = TDI_DMABUF_STATE_UNBOUND;
+	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
 	tdi->closed = true;
 	mutex_unlock(&tdi->lock);
 	/* The provider no longer signals; drop anything still queued. */
@@ -370,6 +384,7 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 	lockdep_assert_held(&tdi->lock);
 
 	ret = prov->ops->get_report(prov, tdi, &rb);
+	trace_tdi_dmabuf_step(tdi->dev, "get_report", ret);
 	if (ret) {
 		dev_err_ratelimited(tdi->dev, "provider %s: no report: %d\n",
 				    prov->name, ret);
@@ -378,6 +393,7 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 	ret = tdi_dmabuf_report_parse(rb.data, rb.len, rb.mmio_offset,
 				      tdi->bars, &report, &fault);
 	kvfree(rb.data);
+	trace_tdi_dmabuf_step(tdi->dev, "parse", ret);
 	if (ret == -EBADMSG)
 		dev_err_ratelimited(tdi->dev, "provider %s: malformed TDI report (%zu bytes): %s\n",
 				    prov->name, rb.len,
@@ -390,6 +406,7 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 		return -ENOMEM;
 
 	ret = prov->ops->start(prov, tdi);
+	trace_tdi_dmabuf_step(tdi->dev, "start", ret);
 	if (ret) {
 		dev_err_ratelimited(tdi->dev, "provider %s: start failed: %d\n",
 				    prov->name, ret);
@@ -397,7 +414,7 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 		return ret;
 	}
 	__tdi_dmabuf_set_layout(tdi, layout);
-	tdi->state = TDI_DMABUF_STATE_RUN;
+	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_RUN);
 	return 0;
 }
 
@@ -425,8 +442,8 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 		goto out_unlock;
 	}
 	if (tdi->nr_dmabufs) {
-		dev_info_ratelimited(tdi->dev, "BIND refused: %u DMA-BUF(s) still open\n",
-				     tdi->nr_dmabufs);
+		dev_dbg(tdi->dev, "BIND refused: %u DMA-BUF(s) still open\n",
+			tdi->nr_dmabufs);
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -443,11 +460,12 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 	prov = tdi_dmabuf_provider_get(tdi->dev);
 	if (!prov) {
 		kfree(empty);
-		dev_err_ratelimited(tdi->dev, "no TDI report provider for this device\n");
+		dev_dbg(tdi->dev, "no TDI report provider for this device\n");
 		ret = -ENODEV;
 		goto out_unlock;
 	}
 	ret = prov->ops->bind(prov, tdi);
+	trace_tdi_dmabuf_step(tdi->dev, "provider_bind", ret);
 	if (ret) {
 		dev_err_ratelimited(tdi->dev, "provider %s: bind failed: %d\n",
 				    prov->name, ret);
@@ -459,7 +477,7 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 	__tdi_dmabuf_set_layout(tdi, empty);
 	tdi->provider = prov;
 	tdi->provider_bound = true;
-	tdi->state = TDI_DMABUF_STATE_LOCKED;
+	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_LOCKED);
 
 	ret = __tdi_dmabuf_tdi_run(tdi);
 	if (ret)
@@ -473,8 +491,8 @@ err_unbind:
 	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_BIND);
 	__tdi_dmabuf_provider_drop(tdi);
 	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
-	tdi->state = TDI_DMABUF_STATE_UNBOUND;
 	tdi->cause = TDI_DMABUF_CAUSE_BIND;
+	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
 	tdi->error = -ret;
 out_unlock:
 	mutex_unlock(&tdi->lock);
@@ -506,13 +524,13 @@ int tdi_dmabuf_tdi_unbind(struct tdi_dmabuf_tdi *tdi)
 		ret = __tdi_dmabuf_provider_unbind(tdi);
 	if (ret) {
 		/* Still held by the provider: the report's layout stays. */
-		tdi->state = TDI_DMABUF_STATE_ERROR;
 		tdi->cause = TDI_DMABUF_CAUSE_UNBIND;
+		__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_ERROR);
 		tdi->error = -ret;
 		goto out_unlock;
 	}
 	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
-	tdi->state = TDI_DMABUF_STATE_UNBOUND;
+	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
 out_unlock:
 	mutex_unlock(&tdi->lock);
 	return ret;
@@ -537,8 +555,8 @@ struct dma_buf *tdi_dmabuf_tdi_get_dmabuf(struct tdi_dmabuf_tdi *tdi, u32 bar,
 
 	if (bar >= TDI_DMABUF_NR_BARS ||
 	    (kind != TDI_DMABUF_KIND_SHARED && kind != TDI_DMABUF_KIND_PRIVATE)) {
-		dev_info_ratelimited(tdi->dev, "GET_DMABUF: no BAR %u or kind %u\n",
-				     bar, kind);
+		dev_dbg(tdi->dev, "GET_DMABUF: no BAR %u or kind %u\n",
+			bar, kind);
 		return ERR_PTR(-EINVAL);
 	}
 
@@ -547,10 +565,10 @@ struct dma_buf *tdi_dmabuf_tdi_get_dmabuf(struct tdi_dmabuf_tdi *tdi, u32 bar,
 		dmabuf = ERR_PTR(-ENODEV);
 	} else if (kind == TDI_DMABUF_KIND_PRIVATE &&
 		   tdi->state != TDI_DMABUF_STATE_RUN) {
-		dev_info_ratelimited(tdi->dev, "GET_DMABUF: private DMA-BUF needs a TDI in run\n");
+		dev_dbg(tdi->dev, "GET_DMABUF: private DMA-BUF needs a TDI in run\n");
 		dmabuf = ERR_PTR(-EPERM);
 	} else if (!tdi_dmabuf_mem_enabled(tdi)) {
-		dev_info_ratelimited(tdi->dev, "GET_DMABUF: memory decode disabled\n");
+		dev_dbg(tdi->dev, "GET_DMABUF: memory decode disabled\n");
 		dmabuf = ERR_PTR(-EIO);
 	} else {
 		dmabuf = tdi_dmabuf_export(tdi, bar, kind, open_flags);
