@@ -3,7 +3,7 @@
 # cchost: gmem_pfnpool and tdi_dmabuf, out-of-tree.
 #
 #   make [KERNELRELEASE=<kver>|KDIR=<tree>]   build the modules (W=1 honoured)
-#   make install | dkms-install | dkms-remove
+#   make install | dkms-install | dkms-remove | deb
 #   make style | sparse                        checkpatch --strict / sparse C=2
 #   make demo | check | kunit [SUITE=..] [KERNEL_SRC=..] | bench
 #
@@ -36,6 +36,9 @@ dkms-install:
 dkms-remove:
 	scripts/dkms.sh remove $(KERNELRELEASE)
 
+deb:
+	scripts/deb.sh build out
+
 style:
 	scripts/style.sh
 
@@ -60,4 +63,4 @@ bench: deps
 stress: deps
 	scripts/stress.sh $(if $(KERNEL),--kernel $(KERNEL)) $(if $(SEED),--seed $(SEED)) $(if $(DURATION),--duration $(DURATION))
 
-.PHONY: all modules module-debug clean install dkms-install dkms-remove style sparse deps demo check kunit bench stress
+.PHONY: all modules module-debug clean install dkms-install dkms-remove deb style sparse deps demo check kunit bench stress

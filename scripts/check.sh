@@ -11,8 +11,10 @@
 #   style        scripts/style.sh: checkpatch --strict, uapi layout
 #   kunit        scripts/kunit.sh: the KUnit suites through kunit.py, all arches
 #   guest        scripts/guest-tests.sh: in-guest tests, one boot per kernel
-#   dkms         scripts/dkms.sh test on 6.1, the DKMS-built modules booted,
-#                then scripts/dkms.sh clean-check
+#   dkms         scripts/dkms.sh test on 6.1 (private DKMS tree, host state
+#                kept), the DKMS-built modules booted
+#   deb          scripts/deb.sh test on 6.1: cchost-dkms installed in a clean
+#                bookworm chroot (DKMS builds there), booted, purged
 #   harness      tests/harness/selftest.sh: failures are caught
 #
 # CHECK_STEPS="build guest" limits the run to the named steps.
@@ -24,7 +26,7 @@ set -u
 : > "$CCHOST_RESULTS"
 cd "$CCHOST_ROOT" || exit 1
 
-steps=${CHECK_STEPS:-deps build style kunit guest dkms harness}
+steps=${CHECK_STEPS:-deps build style kunit guest dkms deb harness}
 timings=()
 total_start=$(date +%s)
 
@@ -63,13 +65,12 @@ script_step() {
 	run_step "$name" "$script" "$@"
 }
 
-# DKMS: install for 6.1 through dkms, boot the modules dkms built and run the
-# smoke suite with them, then remove and check that nothing is left behind.
+# DKMS: scripts/dkms.sh test on 6.1 (a private DKMS tree; the host's DKMS
+# state must survive it), then a guest boot of the modules DKMS built.
 dkms_test() {
-	local kver dir ko rc=0
+	local kver ko rc=0
 
 	kver=$("$CCHOST_ROOT/scripts/default-kver")
-	dir=/lib/modules/$kver/updates/dkms
 	ko=$(mktemp -d "$CCHOST_CACHE/dkms-ko.XXXXXX")
 	# dkms.sh test prints the installed .ko paths among its results.
 	scripts/dkms.sh test "$kver" | tee "$ko.out"
@@ -77,15 +78,32 @@ dkms_test() {
 	grep -E '^/.*\.ko(\.[a-z]+)?$' "$ko.out" | while read -r p; do cp "$p" "$ko/"; done
 	rm -f "$ko.out"
 	if [ "$(find "$ko" \( -name 'gmem_pfnpool.ko*' -o -name 'tdi_dmabuf.ko*' \) | wc -l)" -ne 2 ]; then
-		result_fail "dkms: gmem_pfnpool and tdi_dmabuf installed under $dir"
+		result_fail "dkms: gmem_pfnpool and tdi_dmabuf built for $kver"
 		rc=1
 	else
-		result_pass "dkms: gmem_pfnpool and tdi_dmabuf installed under $dir"
 		scripts/guest-tests.sh --kernel "$kver" --moddir "$ko" --suite smoke \
 			--name "dkms-$kver" || rc=1
 	fi
 	rm -rf "$ko"
-	scripts/dkms.sh clean-check "$kver" || rc=1
+	return $rc
+}
+
+# The Debian package: installed, built by DKMS and purged in a clean bookworm
+# chroot, then the modules it built booted in a 6.1 guest.
+deb_test() {
+	local kver ko rc=0
+
+	kver=$("$CCHOST_ROOT/scripts/default-kver")
+	ko=$(mktemp -d "$CCHOST_CACHE/deb-ko.XXXXXX")
+	scripts/deb.sh test "$kver" | tee "$ko.out"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+	grep -E '^/.*\.ko(\.[a-z]+)?$' "$ko.out" | while read -r p; do cp "$p" "$ko/"; done
+	rm -f "$ko.out"
+	if [ "$(find "$ko" -name '*.ko*' | wc -l)" -eq 2 ]; then
+		scripts/guest-tests.sh --kernel "$kver" --moddir "$ko" --suite smoke \
+			--name "deb-$kver" || rc=1
+	fi
+	rm -rf "$ko"
 	return $rc
 }
 
@@ -110,6 +128,7 @@ for step in $steps; do
 			script_step dkms scripts/dkms.sh
 		fi
 		;;
+	deb) run_step deb deb_test ;;
 	harness) script_step harness tests/harness/selftest.sh ;;
 	*) result_fail "unknown check step: $step" ;;
 	esac

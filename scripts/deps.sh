@@ -30,6 +30,8 @@ PACKAGES=(
 	linux-source python3 ccache perl sparse rsync
 	# DKMS
 	dkms openssl
+	# Debian package (make deb)
+	debhelper dh-dkms dpkg-dev
 	# the scripts themselves
 	git coreutils findutils grep sed diffutils
 )

@@ -164,9 +164,14 @@ qemu_initramfs() {
 		cp "$ko" "$mdir/extra/"
 	done < <(find "$kodir" \( -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' \) -print0)
 	# the kernel's modules we need: vfio and whatever ours depend on
+	# Dependencies among our own modules are in extra/ already: never take
+	# them from the host, whose DKMS may have another version installed
+	# (under updates/, which depmod would prefer).
 	deps=$(for ko in "$mdir"/extra/*; do
 		       [ -e "$ko" ] && modinfo -F depends "$ko" | tr ',' '\n'
-	       done | sort -u)
+	       done | sort -u | grep -vxF -f <(for ko in "$mdir"/extra/*; do
+		       [ -e "$ko" ] && modinfo -F name "$ko"
+	       done) || true)
 	for p in $(_qemu_kernel_deps "$modroot" "$kver" $QEMU_KERNEL_MODULES $deps); do
 		p=${p#"$modroot"}
 		p=/${p#/}
