@@ -16,13 +16,21 @@
 #   --arch A            uml (kunit/.kunitconfig), x86_64 (kunit/x86_64.kunitconfig,
 #                       QEMU TCG) or all (default)
 #   --kernel-args ARGS  extra kernel command line (e.g. cchost_harness_kunit.fail=1)
-#   --print-tree        prepare the kernel tree only and print its path
+#   --print-tree        print the path of the kernel tree (unpacked if needed)
+#   --prepare           link this checkout into the tree to build from, print
+#                       that tree's path, build nothing
 #   --expect-fail       self-test: a failing case must be reported; records
 #                       one PASS "kunit harness self-test catches a failing case"
 #                       instead of the per-case results
 #
 # The tree gets drivers/cchost -> this checkout (re-pointed on every run) and
-# one line in drivers/Kconfig and drivers/Makefile; the repository's top
+# one line in drivers/Kconfig and drivers/Makefile. A directory given with
+# --kernel-src is never written to: the build uses a tree of hard links to
+# it under $CCHOST_CACHE/kunit/src, remade on every run, in which those two
+# files are copies of their own (a full copy if hard links cannot be made,
+# e.g. across file systems); builds go to build directories outside any
+# tree (O=). (Hard links do show in the link count and ctime of its files.)
+# The repository's top
 # Kconfig/Kbuild are then read in tree. Build directories and the ccache live
 # under $CCHOST_CACHE/kunit, so reruns only rebuild what changed. Records one
 # result per test case: "kunit <arch> <suite>.<case>". A kernel report (a
@@ -33,7 +41,10 @@ set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
-usage() { sed -n '4,29p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() {
+	sed -n '4,/^set -e/p' "${BASH_SOURCE[0]}" | grep '^#' | sed 's/^# \{0,1\}//'
+	exit "${1:-2}"
+}
 
 SUITE=
 KSRC=
@@ -41,6 +52,7 @@ ARCH=all
 KARGS=
 EXPECT_FAIL=0
 PRINT_TREE=0
+PREPARE=0
 TIMEOUT=${CCHOST_KUNIT_TIMEOUT:-900}
 while [ $# -gt 0 ]; do
 	case $1 in
@@ -51,8 +63,9 @@ while [ $# -gt 0 ]; do
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--expect-fail) EXPECT_FAIL=1; shift ;;
 	--print-tree) PRINT_TREE=1; shift ;;
-	-h|--help) usage ;;
-	*) usage ;;
+	--prepare) PREPARE=1; shift ;;
+	-h|--help) usage 0 ;;
+	*) usage >&2 ;;
 	esac
 done
 case $ARCH in
@@ -107,6 +120,26 @@ tarball_tree() {
 		rm -rf "$tmp"
 		touch "$tree/.cchost-unpacked"
 	fi
+	echo "$tree"
+}
+
+# A tree of hard links to the directory SRC (never modified), remade on every
+# run so that it follows SRC; the files link_tree edits are copies. Prints it.
+linked_tree() {
+	local src tree f
+	src=$(cd "$1" && pwd)
+	tree=$KDIR/src/linked-$(basename "$src")-$(echo "$src" | md5sum | cut -c1-8)
+	exec 6>"$KDIR/src/.lock"
+	flock 6
+	rm -rf "$tree"
+	if ! cp -al "$src" "$tree" 2>/dev/null; then
+		rm -rf "$tree"
+		log "copying $src (hard links are not possible here)"
+		cp -a "$src" "$tree"
+	fi
+	for f in drivers/Kconfig drivers/Makefile; do
+		[ -e "$src/$f" ] && cp --remove-destination "$src/$f" "$tree/$f"
+	done
 	echo "$tree"
 }
 
@@ -341,12 +374,18 @@ run_arch() {
 if [ -f "$KSRC" ]; then
 	TREE=$(tarball_tree "$KSRC")
 elif [ -n "$KSRC" ]; then
-	TREE=$(cd "$KSRC" && pwd)
+	[ -d "$KSRC" ] || die "--kernel-src $KSRC: no such directory or tarball"
+	TREE=$(linked_tree "$KSRC")
 else
 	TREE=$(default_tree)
 fi
 [ -e "$TREE/tools/testing/kunit/kunit.py" ] || die "$TREE has no tools/testing/kunit/kunit.py"
 if [ "$PRINT_TREE" = 1 ]; then
+	echo "$TREE"
+	exit 0
+fi
+if [ "$PREPARE" = 1 ]; then
+	link_tree "$TREE"
 	echo "$TREE"
 	exit 0
 fi

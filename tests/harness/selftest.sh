@@ -110,6 +110,23 @@ printf '@@cchost begin s/a\nok 1 - x\n' > "$scratch/nodone.log"
 CCHOST_RESULTS=$scratch/nodone.res qemu_collect k "$scratch/nodone.log" > /dev/null
 expect "collector: guest that never finished is a FAIL" grep -q '^FAIL guest k runner: did not finish' "$scratch/nodone.res"
 
+# --- 1b. make kunit KERNEL_SRC=DIR never modifies DIR --------------------------
+
+fake=$scratch/fake-linux
+mkdir -p "$fake/tools/testing/kunit" "$fake/drivers"
+echo '# stub' > "$fake/tools/testing/kunit/kunit.py"
+printf 'menu "Device Drivers"\nsource "drivers/base/Kconfig"\nendmenu\n' > "$fake/drivers/Kconfig"
+echo 'obj-y += base/' > "$fake/drivers/Makefile"
+snap() { (cd "$1" && find . -printf '%p %y %s %T@\n' | sort && find . -type f -exec md5sum {} + | sort); }
+before=$(snap "$fake")
+prepared=$(CCHOST_CACHE=$scratch/kcache "$CCHOST_ROOT/scripts/kunit.sh" --kernel-src "$fake" --prepare 2>/dev/null)
+expect "kunit.sh --kernel-src DIR leaves DIR untouched" [ "$(snap "$fake")" = "$before" ]
+expect "kunit.sh --kernel-src DIR builds from a tree of its own with drivers/cchost linked in" \
+	eval '[ -n "$prepared" ] && [ "$prepared" != "$fake" ] &&
+	      [ "$(readlink "$prepared/drivers/cchost")" = "$CCHOST_ROOT" ] &&
+	      grep -qxF "source \"drivers/cchost/Kconfig\"" "$prepared/drivers/Kconfig" &&
+	      grep -qxF "obj-y += cchost/" "$prepared/drivers/Makefile"'
+
 # --- 2. one guest boot: failing test, bad exit, hang, kernel splat -------------
 
 if [ $guest = 1 ]; then
