@@ -12,7 +12,7 @@
 #   kunit        scripts/kunit.sh: the KUnit suites through kunit.py, all arches
 #   guest        scripts/guest-tests.sh: in-guest tests, one boot per kernel
 #   dkms         scripts/dkms.sh test on 6.1 (private DKMS tree, host state
-#                kept), the DKMS-built modules booted
+#                kept)
 #   deb          scripts/deb.sh test on 6.1: cchost-dkms installed in a clean
 #                bookworm chroot (DKMS builds there), booted, purged
 #   harness      tests/harness/selftest.sh: failures are caught
@@ -66,26 +66,10 @@ script_step() {
 }
 
 # DKMS: scripts/dkms.sh test on 6.1 (a private DKMS tree; the host's DKMS
-# state must survive it), then a guest boot of the modules DKMS built.
+# state must survive it). The modules DKMS builds are booted by the deb step
+# (same source, kernel and compiler, built by DKMS from the package).
 dkms_test() {
-	local kver ko rc=0
-
-	kver=$("$CCHOST_ROOT/scripts/default-kver")
-	ko=$(mktemp -d "$CCHOST_CACHE/dkms-ko.XXXXXX")
-	# dkms.sh test prints the installed .ko paths among its results.
-	scripts/dkms.sh test "$kver" | tee "$ko.out"
-	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
-	grep -E '^/.*\.ko(\.[a-z]+)?$' "$ko.out" | while read -r p; do cp "$p" "$ko/"; done
-	rm -f "$ko.out"
-	if [ "$(find "$ko" \( -name 'gmem_pfnpool.ko*' -o -name 'tdi_dmabuf.ko*' \) | wc -l)" -ne 2 ]; then
-		result_fail "dkms: gmem_pfnpool and tdi_dmabuf built for $kver"
-		rc=1
-	else
-		scripts/guest-tests.sh --kernel "$kver" --moddir "$ko" --suite smoke \
-			--name "dkms-$kver" || rc=1
-	fi
-	rm -rf "$ko"
-	return $rc
+	scripts/dkms.sh test "$("$CCHOST_ROOT/scripts/default-kver")" >/dev/null
 }
 
 # The Debian package: installed, built by DKMS and purged in a clean bookworm
