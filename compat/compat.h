@@ -241,7 +241,7 @@ static inline bool cchost_vfio_feature_is_dma_buf(u32 flags)
  * string given to __string(); before, it was __assign_str(dst, src).
  */
 #ifdef CCHOST_HAVE_TRACE_ASSIGN_STR_FIELD
-#define __assign_str_compat(dst, src)	__assign_str(dst)
+#define __assign_str_compat(dst, src)	do { (void)(src); __assign_str(dst); } while (0)
 #else
 #define __assign_str_compat(dst, src)	__assign_str(dst, src)
 #endif

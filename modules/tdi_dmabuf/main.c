@@ -724,10 +724,14 @@ static const char *const tdi_dmabuf_cause_names[] = {
 	[TDI_DMABUF_CAUSE_CLOSE] = "close",
 };
 
+/* As GET_STATE: a provider error signalled before the read is applied. */
 static void tdi_dmabuf_sysfs_state(struct device *dev,
 				   struct tdi_dmabuf_state *st)
 {
-	tdi_dmabuf_tdi_get_state(tdi_dmabuf_from_pdev(to_pci_dev(dev))->tdi, st);
+	struct tdi_dmabuf_tdi *tdi = tdi_dmabuf_from_pdev(to_pci_dev(dev))->tdi;
+
+	tdi_dmabuf_tdi_flush(tdi);
+	tdi_dmabuf_tdi_get_state(tdi, st);
 }
 
 static ssize_t tdi_state_show(struct device *dev, struct device_attribute *attr,
