@@ -28,6 +28,15 @@ static inline int trace_start(const char *system)
 	    mount("tracefs", TRACEFS, "tracefs", 0, NULL))
 		return -1;
 	snprintf(path, sizeof(path), TRACEFS "/events/%s/enable", system);
+	/*
+	 * Enabling the first event also hooks sched_switch to record task
+	 * names, which live-patches __schedule() on every CPU; under QEMU TCG
+	 * that patching hung a 6.1 guest once (a CPU stuck in the int3 handler,
+	 * the other waiting for it). The events of a module only patch that
+	 * module's code, which nothing else runs meanwhile.
+	 */
+	if (sysfs_write(TRACEFS "/options/record-cmd", "0"))
+		return -1;
 	/* Opening "trace" with O_TRUNC clears the buffer. */
 	fd = open(TRACEFS "/trace", O_WRONLY | O_TRUNC);
 	if (fd < 0)
