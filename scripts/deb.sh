@@ -99,16 +99,9 @@ snapshot() {
 		-o -print | sort)
 }
 
-expect() {
-	local desc=$1
-	shift
-	if "$@"; then
-		result_pass "deb: $desc" >&2
-	else
-		result_fail "deb: $desc" >&2
-		fails=$((fails + 1))
-	fi
-}
+
+# expect DESC COMMAND...: a "deb: DESC" result (result_expect in lib.sh).
+expect() { result_expect "deb: $1" "${@:2}"; }
 
 do_test() {
 	local kver=$1 deb tar r before after fails=0 ko m f list

@@ -198,17 +198,8 @@ host_snapshot() {
 	md5sum "/lib/modules/$kver/modules.dep" 2>/dev/null
 }
 
-# expect DESC COMMAND...: a result line for the check.
-expect() {
-	local desc=$1
-	shift
-	if "$@"; then
-		result_pass "dkms: $desc" >&2
-	else
-		result_fail "dkms: $desc" >&2
-		fails=$((fails + 1))
-	fi
-}
+# expect DESC COMMAND...: a "dkms: DESC" result (result_expect in lib.sh).
+expect() { result_expect "dkms: $1" "${@:2}"; }
 
 # A copy of KVER's headers whose configuration has no vfio-pci core.
 novfio_headers() {

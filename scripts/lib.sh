@@ -34,6 +34,19 @@ die()  { printf '[cchost] error: %s\n' "$*" >&2; exit 1; }
 result_pass() { printf 'PASS %s\n' "$*" >> "$CCHOST_RESULTS"; printf '  ok    %s\n' "$*"; }
 result_fail() { printf 'FAIL %s\n' "$*" >> "$CCHOST_RESULTS"; printf '  FAIL  %s\n' "$*"; }
 
+# result_expect DESC COMMAND...: run COMMAND, record DESC as PASS or FAIL
+# (console lines on stderr); a failure counts in the caller's $fails.
+result_expect() {
+	local desc=$1
+	shift
+	if "$@"; then
+		result_pass "$desc" >&2
+	else
+		result_fail "$desc" >&2
+		fails=$((fails + 1))
+	fi
+}
+
 # Debian mirror URI as configured on this host (deb822 or one-line format).
 debian_mirror() {
 	local m

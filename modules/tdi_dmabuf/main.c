@@ -734,15 +734,23 @@ static void tdi_dmabuf_sysfs_state(struct device *dev,
 	tdi_dmabuf_tdi_get_state(tdi, st);
 }
 
+/* @val's name in @names, or the number if a newer uapi value has none. */
+static ssize_t tdi_dmabuf_sysfs_name(char *buf, u32 val,
+				     const char *const *names, size_t n)
+{
+	if (val >= n)
+		return sysfs_emit(buf, "%u\n", val);
+	return sysfs_emit(buf, "%s\n", names[val]);
+}
+
 static ssize_t tdi_state_show(struct device *dev, struct device_attribute *attr,
 			      char *buf)
 {
 	struct tdi_dmabuf_state st;
 
 	tdi_dmabuf_sysfs_state(dev, &st);
-	if (st.state >= ARRAY_SIZE(tdi_dmabuf_state_names))
-		return sysfs_emit(buf, "%u\n", st.state);
-	return sysfs_emit(buf, "%s\n", tdi_dmabuf_state_names[st.state]);
+	return tdi_dmabuf_sysfs_name(buf, st.state, tdi_dmabuf_state_names,
+				     ARRAY_SIZE(tdi_dmabuf_state_names));
 }
 static DEVICE_ATTR_RO(tdi_state);
 
@@ -752,9 +760,8 @@ static ssize_t tdi_cause_show(struct device *dev, struct device_attribute *attr,
 	struct tdi_dmabuf_state st;
 
 	tdi_dmabuf_sysfs_state(dev, &st);
-	if (st.cause >= ARRAY_SIZE(tdi_dmabuf_cause_names))
-		return sysfs_emit(buf, "%u\n", st.cause);
-	return sysfs_emit(buf, "%s\n", tdi_dmabuf_cause_names[st.cause]);
+	return tdi_dmabuf_sysfs_name(buf, st.cause, tdi_dmabuf_cause_names,
+				     ARRAY_SIZE(tdi_dmabuf_cause_names));
 }
 static DEVICE_ATTR_RO(tdi_cause);
 
