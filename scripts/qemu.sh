@@ -232,7 +232,7 @@ qemu_boot() {
 	fi
 	# shellcheck disable=SC2086
 	set -- timeout --foreground -k 10 "${CCHOST_QEMU_TIMEOUT:-900}" \
-		qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 2 \
+		qemu-system-x86_64 -machine q35 -accel tcg -cpu max,-erms -smp 2 \
 		-m "${CCHOST_QEMU_MEM:-6G}" -nographic -no-reboot -net none \
 		-device intel-iommu,intremap=off -device edu \
 		$QEMU_FAULT_DEVICES \
