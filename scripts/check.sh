@@ -78,7 +78,7 @@ deb_test() {
 	local kver ko rc=0
 
 	kver=$("$CCHOST_ROOT/scripts/default-kver")
-	ko=$(mktemp -d "$CCHOST_CACHE/deb-ko.XXXXXX")
+	cchost_mktemp ko -d "$CCHOST_CACHE/deb-ko.XXXXXX" || return 1
 	scripts/deb.sh test "$kver" | tee "$ko.out"
 	[ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
 	grep -E '^/.*\.ko(\.[a-z]+)?$' "$ko.out" | while read -r p; do cp "$p" "$ko/"; done

@@ -90,6 +90,7 @@ create() {
 	local tmp=$ROOT.new apt_pkgs m
 	apt_pkgs=$(wanted | awk '$1 == "apt" {print $2}' | paste -sd, -)
 	rm -rf "$tmp"
+	cchost_tmp "$tmp"
 	mkdir -p "$(dirname "$ROOT")"
 	log "creating the trixie build chroot with mmdebstrap (a few minutes)"
 	mapfile -t m < <(mirror_lines)

@@ -27,7 +27,7 @@ do_build() {
 	local out=${1:-$D} s
 	mkdir -p "$out"
 	out=$(cd "$out" && pwd)
-	s=$(mktemp -d "$CCHOST_CACHE/deb-src.XXXXXX")
+	cchost_mktemp s -d "$CCHOST_CACHE/deb-src.XXXXXX"
 	mkdir -p "$s/cchost-$VER"
 	# What debian/rules needs: the DKMS source maker and the package files.
 	"$CCHOST_ROOT/scripts/dkms.sh" source "$s/cchost-$VER" >/dev/null
@@ -61,6 +61,7 @@ chroot_tarball() {
 	if [ ! -s "$tar" ]; then
 		m=$(debian_mirror)
 		log "creating the bookworm package-test chroot with mmdebstrap (a few minutes)"
+		cchost_tmp "$tar.new.tar"
 		# mmdebstrap picks the format from the name: keep .tar last.
 		mmdebstrap --quiet --mode=root --variant=apt \
 			--aptopt='APT::Install-Recommends "false"' \
@@ -114,6 +115,7 @@ do_test() {
 	tar=$(chroot_tarball "$kver")
 	r=$D/root
 	rm -rf "$r"
+	cchost_tmp "$r"
 	mkdir -p "$r"
 	tar -C "$r" -xf "$tar"
 	before=$(snapshot "$r")

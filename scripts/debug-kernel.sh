@@ -81,6 +81,7 @@ build() {
 	[ "$(cat "$B/include/config/kernel.release")" = "$rel" ] ||
 		die "debug kernel release is $(cat "$B/include/config/kernel.release"), expected $rel"
 	rm -rf "$D/root.tmp"
+	cchost_tmp "$D/root.tmp"
 	"${mk[@]}" INSTALL_MOD_PATH="$D/root.tmp" INSTALL_MOD_STRIP=1 modules_install >> "$D/build.log" 2>&1 ||
 		die "modules_install of the debug kernel failed"
 	rm -f "$D/root.tmp/lib/modules/$rel/build" "$D/root.tmp/lib/modules/$rel/source"

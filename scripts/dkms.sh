@@ -227,11 +227,16 @@ novfio_headers() {
 # stay under $CCHOST_CACHE/dkms-tree.ko until the next run.
 do_test() {
 	local kver=$1 before after host_had_key=0 sentinel=0 t kos v m f fails=0 left
+	local undo_sentinel=
 	[ -f /var/lib/dkms/mok.key ] && host_had_key=1
 	before=$(host_snapshot "$kver")
 	if ! dkms status "$PKG" 2>/dev/null | grep -q .; then
 		sentinel=1
 		log "installing $PKG/$SENTINEL in the host's DKMS tree (removed at the end)"
+		# Interrupted, the step still takes it away.
+		undo_sentinel="CCHOST_DKMS_VERSION=$SENTINEL $(printf '%q' "$0") remove $kver >&2"
+		[ $host_had_key = 1 ] || undo_sentinel+="; rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub"
+		cchost_at_exit "$undo_sentinel"
 		CCHOST_DKMS_VERSION=$SENTINEL "$0" install "$kver" >&2 ||
 			{ result_fail "dkms: install $PKG/$SENTINEL in the host tree" >&2; return 1; }
 	fi
@@ -240,6 +245,7 @@ do_test() {
 
 	t=$CCHOST_CACHE/dkms-tree
 	rm -rf "$t"
+	cchost_tmp "$t"
 	mkdir -p "$t"
 	"$0" --tree "$t" install "$kver" >&2 || fails=$((fails + 1))
 	expect "dkms status of the private tree shows $PKG/$VER installed for $kver" \
@@ -298,6 +304,7 @@ do_test() {
 	rm -rf "$t"
 
 	if [ $sentinel = 1 ]; then
+		cchost_at_exit_done "$undo_sentinel"
 		CCHOST_DKMS_VERSION=$SENTINEL "$0" remove "$kver" >&2 || fails=$((fails + 1))
 		[ $host_had_key = 1 ] || rm -f /var/lib/dkms/mok.key /var/lib/dkms/mok.pub
 	fi

@@ -9,14 +9,17 @@
 #   scripts/guest-tests.sh [--kernel KVER] [--suite PAT[,PAT]] [--moddir DIR]
 #                          [--tests DIR] [--name LABEL] [--append ARGS]
 #
-#   --kernel KVER  only this kernel (default: every kernel of kernel_guest_list;
-#                  "debug" is the debug kernel of scripts/debug-kernel.sh)
+#   --kernel KVER  only these kernels (space-separated; default: every kernel
+#                  of kernel_guest_list; "debug" is the debug kernel of
+#                  scripts/debug-kernel.sh)
 #   --suite PAT    run only matching suites or suite/test names (shell patterns)
 #   --moddir DIR   use the prebuilt .ko files under DIR instead of building
 #   --tests DIR    take the suites from DIR instead of tests/guest (repeatable)
-#   --name LABEL   label of the results (default: the kernel release)
+#   --name LABEL   label of the results (default: the kernel release;
+#                  LABEL-KVER when there are several kernels)
 #   --append ARGS  extra guest kernel command line
 #
+# Kernels boot CCHOST_GUEST_JOBS at a time (default 2).
 # Exit status: 0 when every result passed. Logs: $CCHOST_CACHE/logs/.
 
 set -u
@@ -41,13 +44,13 @@ while [ $# -gt 0 ]; do
 	--tests) tests+=("$2"); shift 2 ;;
 	--name) label=$2; shift 2 ;;
 	--append) append=$2; shift 2 ;;
-	-h|--help) sed -n '3,20p' "$0"; exit 0 ;;
+	-h|--help) cchost_usage "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 done
 [ ${#tests[@]} -gt 0 ] || tests=("$CCHOST_ROOT/tests/guest")
 # "debug" names the debug guest kernel, whatever its version.
-[ "$kernels" = debug ] && kernels=$(kernel_debug_release)
+kernels=$(for k in $kernels; do [ "$k" = debug ] && kernel_debug_release || echo "$k"; done)
 if [ -z "$kernels" ]; then
 	kernels=$(kernel_guest_list)
 	# The matrix promises the 6.1 host kernel and one 7.x kernel in QEMU.
@@ -68,13 +71,17 @@ else
 	rc=1
 fi
 
-for kver in $kernels; do
+# One kernel: build, pack, boot, collect. Status 0 when everything passed.
+guest_kernel() {
+	local kver=$1 name kodir initrd logf ttest tqemu kappend start qrc rc=0
+
 	name=${label:-$kver}
+	# Several kernels under one label run side by side: one name each.
+	[ -n "$label" ] && [ "$(wc -w <<<"$kernels")" -gt 1 ] && name=$label-$kver
 	log "guest $name: preparing kernel $kver"
 	if ! kernel_prepare "$kver"; then
 		result_fail "guest $name: prepare kernel $kver"
-		rc=1
-		continue
+		return 1
 	fi
 	kodir=$moddir
 	if [ -z "$kodir" ]; then
@@ -87,8 +94,7 @@ for kver in $kernels; do
 			9> "$CCHOST_CACHE/build-$kver.lock" > "$CCHOST_CACHE/build-$kver.log" 2>&1; then
 			cat "$CCHOST_CACHE/build-$kver.log"
 			result_fail "guest $name: build modules for $kver"
-			rc=1
-			continue
+			return 1
 		fi
 	fi
 
@@ -96,8 +102,7 @@ for kver in $kernels; do
 	logf=$CCHOST_CACHE/logs/guest-$name.log
 	if ! qemu_initramfs "$kver" "$kodir" "$bindir" "$initrd"; then
 		result_fail "guest $name: initramfs"
-		rc=1
-		continue
+		return 1
 	fi
 
 	# The debug kernel (KASAN, lockdep, kmemleak) runs the same tests
@@ -134,5 +139,37 @@ for kver in $kernels; do
 		result_fail "guest $name: console free of kernel warnings"
 		rc=1
 	fi
+	return $rc
+}
+
+# Kernels run in parallel, CCHOST_GUEST_JOBS at a time (default 2): a TCG
+# guest keeps about one host CPU busy (its tests run one at a time), so two
+# boots on two CPUs take little more than the longer one. The debug kernel,
+# the longest, starts first. Each kernel's output is printed when it ends.
+jobs=${CCHOST_GUEST_JOBS:-2}
+order=$(grep -xF "$(kernel_debug_release 2>/dev/null || echo none)" <<<"$kernels" || true)
+order+=$'\n'$(grep -vxF "$(kernel_debug_release 2>/dev/null || echo none)" <<<"$kernels" || true)
+declare -A jobout=()
+running=0
+reap() {
+	local pid kst
+
+	wait -n -p pid
+	kst=$?
+	[ "$kst" -eq 0 ] || rc=1
+	cat "${jobout[$pid]}"
+	cchost_rmtmp "${jobout[$pid]}"
+	unset "jobout[$pid]"
+	running=$((running - 1))
+}
+for kver in $order; do
+	[ "$running" -lt "$jobs" ] || reap
+	cchost_mktemp out "$CCHOST_CACHE/guest-out.XXXXXX" || exit 1
+	guest_kernel "$kver" > "$out" 2>&1 &
+	jobout[$!]=$out
+	running=$((running + 1))
+done
+while [ "$running" -gt 0 ]; do
+	reap
 done
 exit $rc

@@ -191,7 +191,7 @@ __kernel_boots() {
 		return 1
 	fi
 	log "probing whether $kver boots under QEMU TCG (once per version)"
-	tmp=$(mktemp -d)
+	cchost_mktemp tmp -d || return 1
 	mkdir -p "$tmp/root/bin"
 	cp /bin/busybox "$tmp/root/bin/busybox"
 	printf '#!/bin/busybox sh\n/bin/busybox echo CCHOST_BOOT_OK $(/bin/busybox uname -r)\n/bin/busybox poweroff -f\n' \

@@ -91,6 +91,7 @@ default_tree() {
 		log "unpacking $(basename "$deb") into $tree (once)"
 		tmp=$tree.tmp
 		rm -rf "$tmp" "$tree"
+		cchost_tmp "$tmp"
 		mkdir -p "$tmp"
 		dpkg-deb --fsys-tarfile "$deb" | tar -xOf - "./usr/src/$pkg.tar.xz" | tar -xJf - -C "$tmp"
 		mv "$tmp/$pkg" "$tree"
@@ -114,6 +115,7 @@ tarball_tree() {
 		log "unpacking $tar into $tree (once)"
 		tmp=$tree.tmp
 		rm -rf "$tmp" "$tree"
+		cchost_tmp "$tmp"
 		mkdir -p "$tmp"
 		tar -xf "$tar" -C "$tmp"
 		mv "$tmp"/* "$tree"

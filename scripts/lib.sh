@@ -28,6 +28,73 @@ CCHOST_SPLAT_RE='Oops|BUG:|WARNING:|Kernel panic|general protection fault|'\
 'kernel BUG at|RIP: [0-9a-f]{4}:|stack-protector|double fault|'\
 'rcu_sched detected stall|rcu_preempt detected stall|soft lockup|hard LOCKUP'
 
+# --help or -h as the first argument of a script: its header comment (the
+# usage) on stdout, and nothing else is run.
+cchost_usage() {
+	sed -n '3,/^[^#]/{/^#/!q;s/^# \{0,1\}//;p}' "$1" | sed '1{/^$/d}'
+}
+if [ "${BASH_SOURCE[1]:-}" = "$0" ] && { [ "${1:-}" = --help ] || [ "${1:-}" = -h ]; }; then
+	cchost_usage "$0"
+	exit 0
+fi
+
+# Temporary files and directories: cchost_mktemp VAR [mktemp args] is
+# VAR=$(mktemp ...), cchost_tmp PATH registers a path made otherwise (and
+# cchost_rmtmp PATH removes it early), and
+# cchost_at_exit CMD registers an undo step (run with eval, last first).
+# They run when the (sub)shell that registered them exits, also on Ctrl-C or
+# SIGTERM; cchost_at_exit_done CMD drops a step that is no longer needed.
+# Each entry carries its shell's PID, so a subshell's exit undoes only what
+# it registered itself.
+declare -p CCHOST_UNDO > /dev/null 2>&1 || CCHOST_UNDO=()
+cchost_cleanup() {
+	local i t keep=()
+
+	for ((i = ${#CCHOST_UNDO[@]} - 1; i >= 0; i--)); do
+		t=${CCHOST_UNDO[i]}
+		if [ "${t%%:*}" = "$BASHPID" ]; then
+			eval "${t#*:}" || true
+		else
+			keep=("$t" "${keep[@]}")
+		fi
+	done
+	CCHOST_UNDO=("${keep[@]}")
+}
+cchost_on_signal() {
+	cchost_cleanup
+	trap - "$1" EXIT
+	kill -"$1" "$BASHPID"
+}
+cchost_at_exit() {
+	CCHOST_UNDO+=("$BASHPID:$1")
+	trap cchost_cleanup EXIT
+	trap 'cchost_on_signal INT' INT
+	trap 'cchost_on_signal TERM' TERM
+}
+cchost_at_exit_done() {
+	local i
+
+	for i in "${!CCHOST_UNDO[@]}"; do
+		[ "${CCHOST_UNDO[i]}" = "$BASHPID:$1" ] && unset 'CCHOST_UNDO[i]'
+	done
+	CCHOST_UNDO=("${CCHOST_UNDO[@]}")
+}
+cchost_tmp() {
+	cchost_at_exit "rm -rf -- $(printf '%q' "$1")"
+}
+cchost_rmtmp() {
+	rm -rf -- "$1"
+	cchost_at_exit_done "rm -rf -- $(printf '%q' "$1")"
+}
+cchost_mktemp() {
+	local __var=$1 __path
+
+	shift
+	__path=$(mktemp "$@") || return 1
+	cchost_tmp "$__path"
+	printf -v "$__var" '%s' "$__path"
+}
+
 log()  { printf '[cchost] %s\n' "$*" >&2; }
 die()  { printf '[cchost] error: %s\n' "$*" >&2; exit 1; }
 

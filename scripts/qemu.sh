@@ -144,7 +144,7 @@ qemu_initramfs() {
 
 	modroot=$(kernel_moddir "$kver")
 	[ -d "$modroot/lib/modules/$kver" ] || { log "no modules for $kver under $modroot"; return 1; }
-	root=$(mktemp -d "$CCHOST_CACHE/initramfs.XXXXXX")
+	cchost_mktemp root -d "$CCHOST_CACHE/initramfs.XXXXXX" || return 1
 	mdir=$root/lib/modules/$kver
 
 	mkdir -p "$root"/{bin,sbin,usr/bin,usr/sbin,proc,sys,dev,tmp,run,etc,lib64} "$mdir/extra"
@@ -157,7 +157,7 @@ qemu_initramfs() {
 
 	# modload and the shared libraries it needs
 	_qemu_copy_dynamic "$root" "$CCHOST_CACHE/tools/modload" /sbin/modload ||
-		{ rm -rf "$root"; return 1; }
+		{ cchost_rmtmp "$root"; return 1; }
 
 	# our modules (and test helper modules) under extra/
 	while IFS= read -r -d '' ko; do
@@ -180,7 +180,7 @@ qemu_initramfs() {
 	for p in modules.order modules.builtin modules.builtin.modinfo; do
 		[ -e "$modroot/lib/modules/$kver/$p" ] && cp "$modroot/lib/modules/$kver/$p" "$mdir/"
 	done
-	depmod -b "$root" "$kver" || { rm -rf "$root"; return 1; }
+	depmod -b "$root" "$kver" || { cchost_rmtmp "$root"; return 1; }
 
 	# tests, demo scripts, runner
 	mkdir -p "$root/tests"
@@ -202,7 +202,7 @@ qemu_initramfs() {
 	mkdir -p "$(dirname "$out")"
 	(cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0 | gzip -1) > "$out.tmp" &&
 		mv "$out.tmp" "$out"
-	rm -rf "$root"
+	cchost_rmtmp "$root"
 	[ -s "$out" ]
 }
 
@@ -214,10 +214,12 @@ qemu_boot() {
 	[ -r "$image" ] || { log "no kernel image for $kver ($image)"; return 1; }
 	mkdir -p "$(dirname "$logf")"
 	# Sockets in a short private directory (unix socket paths are limited).
-	run=$(mktemp -d /tmp/cchost-qemu.XXXXXX) || return 1
+	cchost_mktemp run -d /tmp/cchost-qemu.XXXXXX || return 1
 	python3 "$CCHOST_ROOT/tests/guest/runner/host-requests.py" "$run/host.sock" \
 		"$run/qmp.sock" "${logf%.log}.host.log" "$((${CCHOST_QEMU_TIMEOUT:-900} + 30))" &
 	hostpid=$!
+	# A background job ignores SIGINT: on Ctrl-C it is killed here.
+	cchost_at_exit "kill $hostpid 2>/dev/null"
 	for ((i = 0; i < 100; i++)); do
 		[ -S "$run/host.sock" ] && break
 		kill -0 "$hostpid" 2>/dev/null || break
@@ -251,7 +253,8 @@ qemu_boot() {
 	# The service exits when QEMU closes the port; make sure it is gone.
 	kill "$hostpid" 2>/dev/null
 	wait "$hostpid" 2>/dev/null
-	rm -rf "$run"
+	cchost_at_exit_done "kill $hostpid 2>/dev/null"
+	cchost_rmtmp "$run"
 	return "$rc"
 }
 
@@ -279,7 +282,7 @@ qemu_scan_log() {
 qemu_collect() {
 	local kver=$1 logf=$2 tmp line rc=0
 
-	tmp=$(mktemp)
+	cchost_mktemp tmp || return 1
 	awk -v kver="$kver" '
 	function flush(status,   name) {
 		if (cur == "")

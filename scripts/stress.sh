@@ -39,7 +39,7 @@ while [ $# -gt 0 ]; do
 	--seed) seed=$2; shift 2 ;;
 	--duration) duration=$2; shift 2 ;;
 	--threads) threads=$2; shift 2 ;;
-	-h|--help) sed -n '3,25p' "$0"; exit 0 ;;
+	-h|--help) cchost_usage "$0"; exit 0 ;;
 	*) die "unknown argument: $1" ;;
 	esac
 done

@@ -45,8 +45,7 @@ done
 [ -n "$kver" ] || kver=$("$CCHOST_ROOT/scripts/default-kver")
 
 results=$CCHOST_RESULTS
-scratch=$(mktemp -d "$CCHOST_CACHE/selftest.XXXXXX")
-trap 'rm -rf "$scratch"' EXIT
+cchost_mktemp scratch -d "$CCHOST_CACHE/selftest.XXXXXX" || exit 1
 rc=0
 
 # expect DESCRIPTION CMD...: one harness result for the status of CMD.
@@ -127,6 +126,59 @@ expect "kunit.sh --kernel-src DIR builds from a tree of its own with drivers/cch
 	      grep -qxF "source \"drivers/cchost/Kconfig\"" "$prepared/drivers/Kconfig" &&
 	      grep -qxF "obj-y += cchost/" "$prepared/drivers/Makefile"'
 
+# --- 1c. --help of every script prints its usage and runs nothing else --------
+
+# With an empty cache, a script that ran anything (deps, a build, a boot)
+# would create something there, and check.sh would reset the results file.
+hcache=$scratch/help-cache
+for s in "$CCHOST_ROOT"/scripts/*.sh "$CCHOST_ROOT"/tests/harness/selftest.sh; do
+	name=${s#"$CCHOST_ROOT"/}
+	[ "$name" = scripts/lib.sh ] && continue
+	rm -rf "$hcache"
+	mkdir -p "$hcache"
+	out=$(CCHOST_CACHE=$hcache CCHOST_RESULTS=$hcache/results timeout 30 "$s" --help 2> "$scratch/help.err" < /dev/null)
+	hrc=$?
+	expect "$name --help: status 0, usage on stdout, nothing on stderr, nothing run" \
+		eval '[ $hrc -eq 0 ] && [ -n "$out" ] && [ ! -s "$scratch/help.err" ] &&
+		      [ -z "$(ls -A "$hcache")" ]'
+done
+expect "scripts/check.sh --help names its steps" eval 'CCHOST_CACHE=$hcache "$CCHOST_ROOT/scripts/check.sh" --help | grep -q "^  harness "'
+
+# --- 1d. Ctrl-C: temporary files and undo steps -----------------------------
+
+# A script that registers a temporary directory and an undo step, then waits
+# in a subshell that made a file: SIGINT must undo all three and end the
+# script with the signal's status.
+cat > "$scratch/intr.sh" <<'EOF'
+#!/bin/bash
+. "$CCHOST_ROOT/scripts/lib.sh"
+cchost_mktemp d -d "$1/dir.XXXXXX"
+touch "$d/f"
+cchost_at_exit "touch $1/undone"
+x=$(cchost_mktemp f "$1/sub.XXXXXX"; echo ready > "$1/ready"; sleep 60)
+EOF
+chmod +x "$scratch/intr.sh"
+mkdir -p "$scratch/intr"
+# Job control on: the job gets a process group of its own (as a terminal's
+# foreground job) and does not start with SIGINT ignored.
+set -m
+"$scratch/intr.sh" "$scratch/intr" &
+ipid=$!
+set +m
+for ((i = 0; i < 100; i++)); do
+	[ -e "$scratch/intr/ready" ] && break
+	sleep 0.1
+done
+made=$(ls "$scratch/intr" | tr '\n' ' ')
+kill -INT -- -"$ipid" 2> /dev/null
+wait "$ipid"
+irc=$?
+expect "Ctrl-C: a script's temporary files are removed and its undo steps run (made: $made)" \
+	eval '[ -e "$scratch/intr/undone" ] &&
+	      [ "$(ls "$scratch/intr" | grep -cv "^ready$\|^undone$")" = 0 ] &&
+	      [ "$(echo "$made" | wc -w)" -ge 3 ]'
+expect "Ctrl-C: the script ends with SIGINT's status (130, got $irc)" [ "$irc" = 130 ]
+
 # --- 2. one guest boot: failing test, bad exit, hang, kernel splat -------------
 
 if [ $guest = 1 ]; then
@@ -166,6 +218,31 @@ if [ $guest = 1 ]; then
 		# The guest's own report only matters when an expectation failed.
 		[ $rc = "$rc_before" ] || sed 's/^/    /' "$scratch/guest.out"
 	fi
+fi
+
+# --- 2a. Ctrl-C during a guest boot leaves no QEMU, service or directory -----
+
+if [ $guest = 1 ]; then
+	ls -d /tmp/cchost-qemu.* 2> /dev/null | sort > "$scratch/runs.before"
+	set -m
+	CCHOST_RESULTS=$scratch/intr.res "$CCHOST_ROOT/scripts/guest-tests.sh" --kernel "$kver" \
+		--name "harness-intr-$kver" --suite smoke/iomem > "$scratch/intr.out" 2>&1 &
+	ipid=$!
+	set +m
+	newrun=
+	for ((i = 0; i < 600; i++)); do
+		newrun=$(ls -d /tmp/cchost-qemu.* 2> /dev/null | sort | comm -13 "$scratch/runs.before" - | head -1)
+		[ -n "$newrun" ] && pgrep -f "qemu-system-x86_64.*$newrun" > /dev/null && break
+		sleep 0.2
+	done
+	sleep 1
+	kill -INT -- -"$ipid" 2> /dev/null
+	wait "$ipid"
+	irc=$?
+	sleep 1
+	expect "Ctrl-C in a guest boot: status 130 (got $irc), no QEMU or host service left, no run directory" \
+		eval '[ "$irc" = 130 ] && [ -n "$newrun" ] && [ ! -e "$newrun" ] &&
+		      ! pgrep -f "$newrun" > /dev/null'
 fi
 
 # --- 2b. the debug kernel: KASAN, lockdep and kmemleak reports fail a run -----
