@@ -94,7 +94,7 @@ create() {
 	mkdir -p "$(dirname "$ROOT")"
 	log "creating the trixie build chroot with mmdebstrap (a few minutes)"
 	mapfile -t m < <(mirror_lines)
-	mmdebstrap --quiet --mode=root --variant=apt \
+	cchost_heartbeat "mmdebstrap trixie" mmdebstrap --quiet --mode=root --variant=apt \
 		--aptopt='APT::Install-Recommends "false"' \
 		--aptopt='Acquire::Check-Valid-Until "false"' \
 		--aptopt='Acquire::Languages "none"' \

@@ -63,7 +63,7 @@ chroot_tarball() {
 		log "creating the bookworm package-test chroot with mmdebstrap (a few minutes)"
 		cchost_tmp "$tar.new.tar"
 		# mmdebstrap picks the format from the name: keep .tar last.
-		mmdebstrap --quiet --mode=root --variant=apt \
+		cchost_heartbeat "mmdebstrap bookworm" mmdebstrap --quiet --mode=root --variant=apt \
 			--aptopt='APT::Install-Recommends "false"' \
 			--aptopt='Acquire::Languages "none"' \
 			--dpkgopt='path-exclude=/usr/share/doc/*' \

@@ -76,7 +76,8 @@ build() {
 	} > "$D/build.log" 2>&1 || { tail -n 30 "$D/build.log" >&2; die "configuring the debug kernel failed"; }
 	miss=$(missing_symbols)
 	[ -z "$miss" ] || die "debug kernel config lacks (dependencies not met): $(echo $miss)"
-	"${mk[@]}" bzImage modules >> "$D/build.log" 2>&1 ||
+	cchost_heartbeat "debug kernel build (log: $D/build.log)" \
+		"${mk[@]}" bzImage modules >> "$D/build.log" 2>&1 ||
 		{ grep -E 'error|Error' "$D/build.log" | head -n 20 >&2; die "building the debug kernel failed"; }
 	[ "$(cat "$B/include/config/kernel.release")" = "$rel" ] ||
 		die "debug kernel release is $(cat "$B/include/config/kernel.release"), expected $rel"

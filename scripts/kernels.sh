@@ -198,7 +198,7 @@ __kernel_boots() {
 		> "$tmp/root/init"
 	chmod +x "$tmp/root/init"
 	(cd "$tmp/root" && find . | cpio -o -H newc --quiet | gzip -1) > "$tmp/initrd"
-	if timeout 300 qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 1 -m 512M \
+	if cchost_heartbeat "boot probe of $kver" timeout 300 qemu-system-x86_64 -machine q35 -accel tcg -cpu max -smp 1 -m 512M \
 		-nographic -no-reboot -net none -kernel "$(kernel_image "$kver")" \
 		-initrd "$tmp/initrd" -append "console=ttyS0 panic=-1" </dev/null > "$tmp/console" 2>&1 &&
 	   grep -q "CCHOST_BOOT_OK $kver" "$tmp/console"; then

@@ -328,11 +328,9 @@ run_arch() {
 	local t0=$SECONDS
 	# kunit.py starts qemu-system-x86_64 without -accel: TCG, as wanted
 	# here (KVM is not usable on the machines this runs on).
-	(
-		cd "$tree"
-		export CCACHE_DIR=$KDIR/ccache CCACHE_MAXSIZE=${CCACHE_MAXSIZE:-4G}
-		exec python3 tools/testing/kunit/kunit.py "${args[@]}"
-	) </dev/null >"$log" 2>&1 || rc=$?
+	cchost_heartbeat "kunit $arch (build and run)" \
+		env -C "$tree" CCACHE_DIR="$KDIR/ccache" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-4G}" \
+		python3 tools/testing/kunit/kunit.py "${args[@]}" </dev/null >"$log" 2>&1 || rc=$?
 	log "kunit $arch: kunit.py exited $rc after $((SECONDS - t0)) s (log: $log)"
 	# Show the result section (and the tail on errors).
 	sed -n '/====.*\(cchost\|gmem\|tdi\|=====\)/,$p' "$log" | grep -E '\[(PASSED|FAILED|SKIPPED|CRASHED|ERROR)\]|Testing complete|Ran [0-9]|Elapsed' | tail -n 60 || true

@@ -86,6 +86,29 @@ cchost_rmtmp() {
 	rm -rf -- "$1"
 	cchost_at_exit_done "rm -rf -- $(printf '%q' "$1")"
 }
+# cchost_heartbeat WHAT CMD...: run CMD; while it runs, print
+# "WHAT: still running (N s)" on stderr every CCHOST_HEARTBEAT seconds
+# (default 60), so that a long silent step (a kernel build, a chroot, a
+# boot) shows it is alive. Status: CMD's.
+cchost_heartbeat() {
+	local what=$1 hb st
+
+	shift
+	(
+		t0=$SECONDS
+		while sleep "${CCHOST_HEARTBEAT:-60}"; do
+			log "$what: still running ($((SECONDS - t0)) s)"
+		done
+	) &
+	hb=$!
+	cchost_at_exit "kill $hb 2>/dev/null"
+	"$@"
+	st=$?
+	kill "$hb" 2>/dev/null
+	wait "$hb" 2>/dev/null
+	cchost_at_exit_done "kill $hb 2>/dev/null"
+	return $st
+}
 cchost_mktemp() {
 	local __var=$1 __path
 

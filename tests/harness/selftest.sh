@@ -179,6 +179,13 @@ expect "Ctrl-C: a script's temporary files are removed and its undo steps run (m
 	      [ "$(echo "$made" | wc -w)" -ge 3 ]'
 expect "Ctrl-C: the script ends with SIGINT's status (130, got $irc)" [ "$irc" = 130 ]
 
+# --- 1e. a long silent step prints a heartbeat --------------------------------
+
+hb=$(CCHOST_HEARTBEAT=1 cchost_heartbeat "silent step" sh -c 'sleep 2.5; exit 3' 2>&1 > /dev/null)
+hrc=$?
+expect "heartbeat: a 2.5 s step prints 2 lines at 1 s intervals and keeps its status (3, got $hrc)" \
+	eval '[ "$(grep -c "^\[cchost\] silent step: still running ([12] s)$" <<<"$hb")" = 2 ] && [ $hrc = 3 ]'
+
 # --- 2. one guest boot: failing test, bad exit, hang, kernel splat -------------
 
 if [ $guest = 1 ]; then
