@@ -13,12 +13,16 @@
 #                       (e.g. /usr/src/linux-source-6.1.tar.xz) unpacked once
 #                       under $CCHOST_CACHE/kunit/src (default: Debian trixie's
 #                       linux-source package, unpacked there)
-#   --arch A            uml (kunit/.kunitconfig), x86_64 (kunit/x86_64.kunitconfig,
-#                       QEMU TCG) or all (default)
+#   --arch A            x86_64 (kunit/x86_64.kunitconfig, QEMU TCG; the default:
+#                       every suite runs there), uml (kunit/.kunitconfig: the
+#                       harness suite alone, a quick loop for harness work) or
+#                       all
 #   --kernel-args ARGS  extra kernel command line (e.g. cchost_harness_kunit.fail=1)
 #   --print-tree        print the path of the kernel tree (unpacked if needed)
 #   --prepare           link this checkout into the tree to build from, print
 #                       that tree's path, build nothing
+#   --no-build          run the kernel the last run built (kunit.py exec), if
+#                       there is one; else build as usual
 #   --expect-fail       self-test: a failing case must be reported; records
 #                       one PASS "kunit harness self-test catches a failing case"
 #                       instead of the per-case results
@@ -48,9 +52,10 @@ usage() {
 
 SUITE=
 KSRC=
-ARCH=all
+ARCH=x86_64
 KARGS=
 EXPECT_FAIL=0
+NO_BUILD=0
 PRINT_TREE=0
 PREPARE=0
 TIMEOUT=${CCHOST_KUNIT_TIMEOUT:-900}
@@ -62,6 +67,7 @@ while [ $# -gt 0 ]; do
 	--kernel-args) KARGS=$2; shift 2 ;;
 	--timeout) TIMEOUT=$2; shift 2 ;;
 	--expect-fail) EXPECT_FAIL=1; shift ;;
+	--no-build) NO_BUILD=1; shift ;;
 	--print-tree) PRINT_TREE=1; shift ;;
 	--prepare) PREPARE=1; shift ;;
 	-h|--help) usage 0 ;;
@@ -320,6 +326,11 @@ run_arch() {
 	make_opts="CC=ccache gcc"
 	local args=(run "--build_dir=$build" "--kunitconfig=$cfg" --jobs=2
 		    "--timeout=$TIMEOUT" "--make_options=$make_opts" "--json=$json")
+	if [ "$NO_BUILD" = 1 ] && [ -s "$build/.config" ] &&
+	   { [ -e "$build/arch/x86/boot/bzImage" ] || [ -e "$build/linux" ]; }; then
+		args=(exec "--build_dir=$build" "--kunitconfig=$cfg"
+		      "--timeout=$TIMEOUT" "--make_options=$make_opts" "--json=$json")
+	fi
 	[ "$arch" = x86_64 ] && args+=(--arch=x86_64)
 	local a
 	for a in $KARGS; do args+=("--kernel_args=$a"); done
