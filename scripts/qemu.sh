@@ -3,12 +3,12 @@
 #
 # QEMU guest harness. Source it (after lib.sh and kernels.sh). Functions:
 #
-#   qemu_build_tools OUT                  build modload into OUT/ (dynamic, libkmod)
+#   qemu_build_tools OUT                  build modload and cchostctl into OUT/ (dynamic, libkmod)
 #   qemu_build_tests OUT SRCDIR...        compile each SRCDIR/<suite>/*.c -static and copy
 #                                         *.sh into OUT/<suite>/; prints failures
 #   qemu_initramfs KVER KODIR TESTS OUT [DEMO]
-#                                         initramfs for KVER: busybox, modload + its
-#                                         libraries, the kernel's vfio modules and the
+#                                         initramfs for KVER: busybox, modload and
+#                                         cchostctl + libraries, the kernel's vfio modules and the
 #                                         dependencies of ours, every .ko under KODIR
 #                                         in lib/modules/KVER/extra/, TESTS (output of
 #                                         qemu_build_tests) under /tests, tests/guest/
@@ -78,7 +78,8 @@ qemu_build_tools() {
 	local out=$1
 
 	mkdir -p "$out"
-	make -s -C "$CCHOST_ROOT/tools/modload" OUT="$out" "$out/modload"
+	make -s -C "$CCHOST_ROOT/tools/modload" OUT="$out" "$out/modload" &&
+		make -s -C "$CCHOST_ROOT/tools/cchostctl" OUT="$out" "$out/cchostctl"
 }
 
 # Build the in-guest programs of each suite directory under the given roots.
@@ -155,8 +156,9 @@ qemu_initramfs() {
 		[ -e "$root/$p" ] || ln -s /bin/busybox "$root/$p"
 	done
 
-	# modload and the shared libraries it needs
-	_qemu_copy_dynamic "$root" "$CCHOST_CACHE/tools/modload" /sbin/modload ||
+	# modload, cchostctl and the shared libraries they need
+	{ _qemu_copy_dynamic "$root" "$CCHOST_CACHE/tools/modload" /sbin/modload &&
+		_qemu_copy_dynamic "$root" "$CCHOST_CACHE/tools/cchostctl" /usr/sbin/cchostctl; } ||
 		{ cchost_rmtmp "$root"; return 1; }
 
 	# our modules (and test helper modules) under extra/
