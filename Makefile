@@ -3,7 +3,11 @@
 # cchost: gmem_pfnpool and tdi_dmabuf, out-of-tree.
 #
 #   make [KERNELRELEASE=<kver>|KDIR=<tree>]   build the modules (W=1 honoured)
+#   make tools                                 build tools/cchostctl
 #   make install | dkms-install | dkms-remove | deb
+#                                              (install: the modules, and
+#                                              cchostctl + its man page
+#                                              under $(DESTDIR)/usr)
 #   make style | sparse                        checkpatch --strict / sparse C=2
 #   make demo | check | kunit [SUITE=..] [KERNEL_SRC=..] | bench
 #
@@ -25,10 +29,15 @@ module-debug:
 
 clean:
 	$(KMAKE) clean
+	$(MAKE) -C tools/cchostctl clean
 
-install: modules
+tools:
+	$(MAKE) -C tools/cchostctl
+
+install: modules tools
 	$(KMAKE) modules_install
 	depmod -a $(KERNELRELEASE)
+	$(MAKE) -C tools/cchostctl install DESTDIR=$(DESTDIR) PREFIX=/usr
 
 dkms-install:
 	scripts/dkms.sh install $(KERNELRELEASE)
@@ -63,4 +72,4 @@ bench: deps
 stress: deps
 	scripts/stress.sh $(if $(KERNEL),--kernel $(KERNEL)) $(if $(SEED),--seed $(SEED)) $(if $(DURATION),--duration $(DURATION))
 
-.PHONY: all modules module-debug clean install dkms-install dkms-remove deb style sparse deps demo check kunit bench stress
+.PHONY: all modules module-debug clean tools install dkms-install dkms-remove deb style sparse deps demo check kunit bench stress
