@@ -28,7 +28,10 @@
  *            sdetach          unmap and detach the static import
  *   state  read: "key value" lines: attached, prepare, commit, abort,
  *          veto, pins, lookup_ret, lookup_pfn, lookup_attr, lookup_order,
- *          dmabuf_attached, dmabuf_mapped, dmabuf_sg_bytes, move_notify,
+ *          dmabuf_attached, dmabuf_mapped, dmabuf_sg_bytes, dmabuf_sg_nents,
+ *          dmabuf_sg_max (largest sg_dma_len), dmabuf_max_seg (the test
+ *          device's dma_get_max_seg_size(), which the exporter must respect),
+ *          move_notify,
  *          remap_ret, simport_bytes, sread_ret, sread_phys (hex), sread_w0,
  *          sread_w1, sread_w2 (hex), lookup_over_inflight (lookups that
  *          returned a huge order for a block part of which was, as far as
@@ -93,6 +96,8 @@ static struct dma_buf *tu_dmabuf;
 static struct dma_buf_attachment *tu_attach;
 static struct sg_table *tu_sgt;	/* under tu_dmabuf->resv */
 static u64 tu_sg_bytes;
+static unsigned int tu_sg_nents;
+static unsigned int tu_sg_max;
 static atomic_t tu_move_notify;
 static int tu_remap_ret;
 
@@ -222,8 +227,13 @@ static int tu_map(void)
 	}
 	tu_sgt = sgt;
 	tu_sg_bytes = 0;
-	for_each_sgtable_dma_sg(sgt, sg, i)
+	tu_sg_nents = 0;
+	tu_sg_max = 0;
+	for_each_sgtable_dma_sg(sgt, sg, i) {
 		tu_sg_bytes += sg_dma_len(sg);
+		tu_sg_max = max(tu_sg_max, sg_dma_len(sg));
+		tu_sg_nents++;
+	}
 unlock:
 	dma_resv_unlock(tu_dmabuf->resv);
 	return ret;
@@ -509,6 +519,9 @@ static int tu_state_show(struct seq_file *m, void *v)
 		seq_puts(m, "dmabuf_mapped 0\n");
 	}
 	seq_printf(m, "dmabuf_sg_bytes %llu\n", tu_sg_bytes);
+	seq_printf(m, "dmabuf_sg_nents %u\n", tu_sg_nents);
+	seq_printf(m, "dmabuf_sg_max %u\n", tu_sg_max);
+	seq_printf(m, "dmabuf_max_seg %u\n", dma_get_max_seg_size(&tu_pdev->dev));
 	seq_printf(m, "move_notify %d\n", atomic_read(&tu_move_notify));
 	seq_printf(m, "remap_ret %d\n", tu_remap_ret);
 	seq_printf(m, "lookup_over_inflight %d\n", atomic_read(&tu_over_inflight));

@@ -29,7 +29,8 @@
  * Converting the range back to shared does not revive an export.
  *
  * There are no struct pages: a mapping is an sg_table carrying only DMA
- * addresses (dma_map_resource() of each contiguous physical run), built from
+ * addresses (dma_map_resource() of each contiguous physical run, cut at the
+ * importer's dma_get_max_seg_size()), built from
  * the file's extents at map time.
  *
  * Who pins whom: the export holds a reference to the gmem file (taken at
@@ -151,12 +152,39 @@ static void gmem_pfnpool_dmabuf_mapping_gone(struct gmem_pfnpool_dmabuf *priv)
 		wake_up_all(&priv->wq);
 }
 
-/* Walk the range's extents: call @fn once per physically contiguous run. */
+typedef void (*gmem_pfnpool_dmabuf_seg_fn)(void *data, unsigned int nr,
+					   unsigned long pfn, pgoff_t npages);
+
+/*
+ * Hand out one contiguous run as segments of at most @max_pages pages (the
+ * importer's dma_get_max_seg_size(): sg_dma_len is 32-bit, and a device
+ * may take less). Returns the number of the next segment.
+ */
+static unsigned int gmem_pfnpool_dmabuf_segs(gmem_pfnpool_dmabuf_seg_fn fn,
+					     void *data, unsigned int nr,
+					     unsigned long pfn, pgoff_t npages,
+					     pgoff_t max_pages)
+{
+	while (npages) {
+		pgoff_t n = min(npages, max_pages);
+
+		if (fn)
+			fn(data, nr, pfn, n);
+		nr++;
+		pfn += n;
+		npages -= n;
+	}
+	return nr;
+}
+
+/*
+ * Walk the range's extents: call @fn once per segment, a physically
+ * contiguous run of at most @max_pages pages. Returns the number of
+ * segments, 0 if part of the range has no memory.
+ */
 static unsigned int
-gmem_pfnpool_dmabuf_runs(struct gmem_pfnpool_dmabuf *priv,
-			 void (*fn)(void *data, unsigned int nr,
-				    unsigned long pfn, pgoff_t npages),
-			 void *data)
+gmem_pfnpool_dmabuf_runs(struct gmem_pfnpool_dmabuf *priv, pgoff_t max_pages,
+			 gmem_pfnpool_dmabuf_seg_fn fn, void *data)
 {
 	struct gmem_pfnpool_file *gf = priv->gf;
 	unsigned long pfn, run_pfn = 0;
@@ -174,15 +202,13 @@ gmem_pfnpool_dmabuf_runs(struct gmem_pfnpool_dmabuf *priv,
 			run_pages += n;
 			continue;
 		}
-		if (run_pages && fn)
-			fn(data, nr - 1, run_pfn, run_pages);
+		nr = gmem_pfnpool_dmabuf_segs(fn, data, nr, run_pfn, run_pages,
+					      max_pages);
 		run_pfn = pfn;
 		run_pages = n;
-		nr++;
 	}
-	if (run_pages && fn)
-		fn(data, nr - 1, run_pfn, run_pages);
-	return nr;
+	return gmem_pfnpool_dmabuf_segs(fn, data, nr, run_pfn, run_pages,
+					max_pages);
 }
 
 struct gmem_pfnpool_dmabuf_fill {
@@ -211,6 +237,8 @@ gmem_pfnpool_dmabuf_map(struct dma_buf_attachment *attachment,
 	struct gmem_pfnpool_file *gf = priv->gf;
 	struct gmem_pfnpool_dmabuf_fill fill = {};
 	struct device *dev = attachment->dev;
+	/* At least one page; never above UINT_MAX bytes (sg_dma_len). */
+	pgoff_t max_pages = max(dma_get_max_seg_size(dev) >> PAGE_SHIFT, 1U);
 	struct scatterlist *sg;
 	unsigned int nents, i;
 	int ret;
@@ -220,7 +248,7 @@ gmem_pfnpool_dmabuf_map(struct dma_buf_attachment *attachment,
 		return ERR_PTR(ret);
 
 	mutex_lock(&gf->lock);
-	nents = gmem_pfnpool_dmabuf_runs(priv, NULL, NULL);
+	nents = gmem_pfnpool_dmabuf_runs(priv, max_pages, NULL, NULL);
 	if (!nents) {
 		ret = -ENODEV;
 		goto unlock;
@@ -234,7 +262,8 @@ gmem_pfnpool_dmabuf_map(struct dma_buf_attachment *attachment,
 	ret = sg_alloc_table(&fill.m->sgt, nents, GFP_KERNEL);
 	if (ret)
 		goto free_map;
-	gmem_pfnpool_dmabuf_runs(priv, gmem_pfnpool_dmabuf_fill_one, &fill);
+	gmem_pfnpool_dmabuf_runs(priv, max_pages, gmem_pfnpool_dmabuf_fill_one,
+				 &fill);
 	mutex_unlock(&gf->lock);
 
 	for_each_sgtable_dma_sg(&fill.m->sgt, sg, i) {

@@ -50,6 +50,17 @@ int main(void)
 	ok(tu_value("dmabuf_mapped") == 1 &&
 	   tu_value("dmabuf_sg_bytes") == (long long)(2 * MIB),
 	   "mapped: 2 MiB of DMA addresses");
+	/*
+	 * The test device has no dma_parms of its own: 64 KiB segments at
+	 * most (dma_get_max_seg_size()), so the one contiguous 2 MiB run
+	 * comes in 32 entries.
+	 */
+	ok(tu_value("dmabuf_max_seg") > 0 &&
+	   tu_value("dmabuf_sg_max") <= tu_value("dmabuf_max_seg") &&
+	   tu_value("dmabuf_sg_nents") * tu_value("dmabuf_max_seg") >= (long long)(2 * MIB),
+	   "no segment is longer than the importer's max segment size (%lld entries, largest %lld, max %lld)",
+	   tu_value("dmabuf_sg_nents"), tu_value("dmabuf_sg_max"),
+	   tu_value("dmabuf_max_seg"));
 
 	ok(gmem_set_attr(fd, 6 * MIB, 4 * KIB, GMEM_PFNPOOL_ATTR_PRIVATE,
 			 NULL) == 0, "convert a page outside the export");
