@@ -78,6 +78,15 @@ static inline vm_fault_t cchost_vmf_insert_pfn_pud(struct vm_fault *vmf,
  * CCHOST_HUGE_FAULT_ORDER_WRAPPER(fn) and sets
  * .huge_fault = cchost_huge_fault_op(fn).
  */
+/*
+ * 6.12: the core maps VM_PFNMAP memory with huge entries (->huge_fault() is
+ * called for it, ARCH_SUPPORTS_*_PFNMAP), and zapping part of a huge PUD
+ * entry asserts mmap_lock (zap_pud_range()).
+ */
+#if defined(CONFIG_ARCH_SUPPORTS_PMD_PFNMAP) || defined(CONFIG_ARCH_SUPPORTS_PUD_PFNMAP)
+#define CCHOST_HAVE_HUGE_PFNMAP
+#endif
+
 #ifndef CCHOST_HAVE_HUGE_FAULT_ORDER
 #define CCHOST_HUGE_FAULT_ORDER_WRAPPER(fn)				\
 static vm_fault_t fn##_pe_size(struct vm_fault *vmf,			\

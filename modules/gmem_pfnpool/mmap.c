@@ -310,16 +310,64 @@ int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma)
 	return 0;
 }
 
+/*
+ * Where the core maps VM_PFNMAP memory with huge entries (6.12+), a zap
+ * must not end inside one: zap_pud_range() asserts mmap_lock to split a
+ * PUD entry, and unmap_mapping_range() holds only the file's i_mmap lock
+ * (a WARN, in the mm of every process that maps the file). An edge of the
+ * zap inside a block that one huge entry could map (one extent, naturally
+ * aligned in file and physical space) moves out to the block's edge; the
+ * rest of the block refaults. Whether a VMA's virtual alignment allowed a
+ * huge entry there is not known here: zapping more is always correct.
+ *
+ * @index is the first page of the zap (@up false) or one past its last
+ * (@up true). Called with gf->lock held.
+ */
+static pgoff_t gmem_pfnpool_zap_edge(struct gmem_pfnpool_file *gf,
+				     pgoff_t index, bool up)
+{
+#ifdef CCHOST_HAVE_HUGE_PFNMAP
+	static const unsigned int orders[] = {
+		GMEM_PFNPOOL_ORDER_PUD, GMEM_PFNPOOL_ORDER_PMD,
+	};
+	pgoff_t page = up ? index - 1 : index;
+	pgoff_t first, last, n, bs;
+	unsigned long pfn;
+	unsigned int i;
+
+	lockdep_assert_held(&gf->lock);
+	if (up ? !index || index >= gf->npages : index >= gf->npages)
+		return index;
+	pfn = __gmem_pfnpool_extent_lookup(gf, page, &first, &last);
+	if (!pfn)
+		return index;
+	for (i = 0; i < ARRAY_SIZE(orders); i++) {
+		n = 1UL << orders[i];
+		if (IS_ALIGNED(index, n))
+			break;
+		bs = ALIGN_DOWN(page, n);
+		if (bs >= first && bs + n - 1 <= last &&
+		    IS_ALIGNED(pfn - (page - bs), n))
+			return up ? bs + n : bs;
+	}
+#endif
+	return index;
+}
+
 static void gmem_pfnpool_mmap_commit(struct gmem_pfnpool_user *user,
 				     const struct gmem_pfnpool_range *range)
 {
 	struct gmem_pfnpool_file *gf =
 		container_of(user, struct gmem_pfnpool_file, mmap_user);
+	pgoff_t start, end;
 
 	lockdep_assert_held_write(&gf->map_lock);
-	unmap_mapping_range(gf->mapping, (loff_t)range->start << PAGE_SHIFT,
-			    (loff_t)(range->end - range->start) << PAGE_SHIFT,
-			    1);
+	mutex_lock(&gf->lock);
+	start = gmem_pfnpool_zap_edge(gf, range->start, false);
+	end = gmem_pfnpool_zap_edge(gf, range->end, true);
+	mutex_unlock(&gf->lock);
+	unmap_mapping_range(gf->mapping, (loff_t)start << PAGE_SHIFT,
+			    (loff_t)(end - start) << PAGE_SHIFT, 1);
 }
 
 static const struct gmem_pfnpool_user_ops gmem_pfnpool_mmap_user_ops = {
