@@ -1,15 +1,18 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
 #
-# The Debian package cchost-dkms (debian/, dh-dkms).
+# The Debian packages (debian/, dh-dkms): cchost-dkms, the product modules'
+# DKMS source, and cchost-tools, cchostctl and its manual page.
 #
-#   deb.sh build [OUTDIR]   build cchost-dkms_<VERSION>_all.deb into OUTDIR
-#                           (default $CCHOST_CACHE/deb) and print its path
-#   deb.sh test KVER        make check's package step: install the .deb in a
+#   deb.sh build [OUTDIR]   build cchost-dkms_<VERSION>_all.deb and
+#                           cchost-tools_<VERSION>_<arch>.deb into OUTDIR
+#                           (default $CCHOST_CACHE/deb); print their paths
+#   deb.sh test KVER        make check's package step: install both in a
 #                           clean bookworm chroot that has KVER's headers,
-#                           check what DKMS built there, purge it and check
-#                           that nothing is left; prints the .ko paths built
-#                           (kept under $CCHOST_CACHE/deb/ko) for a guest boot
+#                           check what DKMS built there and that cchostctl
+#                           runs, purge them and check that nothing is left;
+#                           prints the .ko paths built (kept under
+#                           $CCHOST_CACHE/deb/ko) for a guest boot
 #
 # The package's version is VERSION; debian/changelog is written from it at
 # build time. The chroot (bookworm, dkms, KVER's headers) is made once with
@@ -33,8 +36,10 @@ do_build() {
 	"$CCHOST_ROOT/scripts/dkms.sh" source "$s/cchost-$VER" >/dev/null
 	rm -f "$s/cchost-$VER/dkms.conf"
 	cp -r "$CCHOST_ROOT/debian" "$CCHOST_ROOT/packaging" "$CCHOST_ROOT/dkms.conf.in" "$s/cchost-$VER/"
-	mkdir -p "$s/cchost-$VER/scripts"
+	mkdir -p "$s/cchost-$VER/scripts" "$s/cchost-$VER/tools"
 	cp "$CCHOST_ROOT/scripts/dkms.sh" "$CCHOST_ROOT/scripts/lib.sh" "$s/cchost-$VER/scripts/"
+	cp -r "$CCHOST_ROOT/tools/cchostctl" "$s/cchost-$VER/tools/"
+	make -s -C "$s/cchost-$VER/tools/cchostctl" clean
 	cat > "$s/cchost-$VER/debian/changelog" <<-EOF
 	cchost ($VER) unstable; urgency=medium
 
@@ -48,9 +53,10 @@ do_build() {
 		rm -rf "$s"
 		die "dpkg-buildpackage failed"
 	fi
-	mv "$s"/cchost-dkms_"$VER"_all.deb "$out/"
+	mv "$s"/cchost-dkms_"$VER"_all.deb "$s"/cchost-tools_"$VER"_"$(dpkg --print-architecture)".deb "$out/"
 	rm -rf "$s"
 	echo "$out/cchost-dkms_${VER}_all.deb"
+	echo "$out/cchost-tools_${VER}_$(dpkg --print-architecture).deb"
 }
 
 # The pristine test chroot: bookworm, dkms, KVER's headers. The host's 6.1
@@ -105,13 +111,19 @@ snapshot() {
 expect() { result_expect "deb: $1" "${@:2}"; }
 
 do_test() {
-	local kver=$1 deb tar r before after fails=0 ko m f list
-	deb=$(do_build "$D")
+	local kver=$1 deb tdeb debs tar r before after fails=0 ko m f list
+	debs=$(do_build "$D")
+	deb=$(sed -n 1p <<<"$debs")
+	tdeb=$(sed -n 2p <<<"$debs")
 	list=$(dpkg-deb -c "$deb")
 	expect "the package has /usr/src/cchost-$VER/dkms.conf and the udev rule, no test files" \
 		eval 'grep -q "usr/src/cchost-$VER/dkms.conf" <<<"$list" &&
 		      grep -q "rules.d/60-gmem_pfnpool.rules" <<<"$list" &&
 		      ! grep -Eq "usr/src/cchost-$VER/(tests|scripts|kunit|tools)/" <<<"$list"'
+	list=$(dpkg-deb -c "$tdeb")
+	expect "cchost-tools has cchostctl and its manual page" \
+		eval 'grep -q "\./usr/sbin/cchostctl$" <<<"$list" &&
+		      grep -q "\./usr/share/man/man8/cchostctl\.8" <<<"$list"'
 	tar=$(chroot_tarball "$kver")
 	r=$D/root
 	rm -rf "$r"
@@ -119,10 +131,14 @@ do_test() {
 	mkdir -p "$r"
 	tar -C "$r" -xf "$tar"
 	before=$(snapshot "$r")
-	cp "$deb" "$r/tmp/"
-	log "installing $(basename "$deb") in a clean bookworm chroot with $kver headers"
-	expect "apt installs the package (DKMS builds for $kver)" \
-		in_root "$r" apt-get -qq -y -o Dpkg::Use-Pty=0 install "/tmp/${deb##*/}" >&2
+	cp "$deb" "$tdeb" "$r/tmp/"
+	log "installing $(basename "$deb") and $(basename "$tdeb") in a clean bookworm chroot with $kver headers"
+	expect "apt installs the packages (DKMS builds for $kver)" \
+		in_root "$r" apt-get -qq -y -o Dpkg::Use-Pty=0 install "/tmp/${deb##*/}" "/tmp/${tdeb##*/}" >&2
+	expect "the installed cchostctl runs: --help on stdout, status 0" \
+		eval 'in_root "$r" cchostctl --help | grep -q "^Usage: cchostctl"'
+	expect "the manual page is installed (/usr/share/man/man8/cchostctl.8.gz)" \
+		eval 'in_root "$r" dpkg -L cchost-tools | grep -qx "/usr/share/man/man8/cchostctl.8.gz"' 
 	ko=$D/ko
 	rm -rf "$ko"
 	mkdir -p "$ko"
@@ -135,9 +151,9 @@ do_test() {
 	done
 	expect "dkms status shows cchost/$VER installed for $kver" \
 		eval 'in_root "$r" dkms status cchost | grep -q "cchost/$VER, $kver, x86_64: installed"'
-	log "purging cchost-dkms"
-	expect "apt purges the package" \
-		in_root "$r" apt-get -qq -y -o Dpkg::Use-Pty=0 purge cchost-dkms >&2
+	log "purging cchost-dkms and cchost-tools"
+	expect "apt purges the packages" \
+		in_root "$r" apt-get -qq -y -o Dpkg::Use-Pty=0 purge cchost-dkms cchost-tools >&2
 	after=$(snapshot "$r")
 	expect "the purge leaves nothing behind" [ "$before" = "$after" ]
 	[ "$before" = "$after" ] || diff <(echo "$before") <(echo "$after") | head -20 | sed 's/^/    /' >&2

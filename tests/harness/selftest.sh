@@ -160,10 +160,12 @@ x=$(cchost_mktemp f "$1/sub.XXXXXX"; echo ready > "$1/ready"; sleep 60)
 EOF
 chmod +x "$scratch/intr.sh"
 mkdir -p "$scratch/intr"
-# Job control on: the job gets a process group of its own (as a terminal's
-# foreground job) and does not start with SIGINT ignored.
+# Job control on: the job gets a process group of its own, as a terminal's
+# foreground job. SIGINT back to its default: this script may itself have
+# been started with it ignored (a background job of a non-interactive
+# shell), and bash cannot trap a signal ignored at its start.
 set -m
-"$scratch/intr.sh" "$scratch/intr" &
+env --default-signal=INT "$scratch/intr.sh" "$scratch/intr" &
 ipid=$!
 set +m
 for ((i = 0; i < 100; i++)); do
@@ -233,7 +235,8 @@ fi
 if [ $guest = 1 ]; then
 	ls -d /tmp/cchost-qemu.* 2> /dev/null | sort > "$scratch/runs.before"
 	set -m
-	CCHOST_RESULTS=$scratch/intr.res "$CCHOST_ROOT/scripts/guest-tests.sh" --kernel "$kver" \
+	CCHOST_RESULTS=$scratch/intr.res env --default-signal=INT \
+		"$CCHOST_ROOT/scripts/guest-tests.sh" --kernel "$kver" \
 		--name "harness-intr-$kver" --suite smoke/iomem > "$scratch/intr.out" 2>&1 &
 	ipid=$!
 	set +m
