@@ -22,7 +22,9 @@
 #   --prepare           link this checkout into the tree to build from, print
 #                       that tree's path, build nothing
 #   --no-build          run the kernel the last run built (kunit.py exec), if
-#                       there is one; else build as usual
+#                       there is one; else build as usual. Without it, the
+#                       build is skipped too when nothing it depends on
+#                       changed since the last successful one (src_key())
 #   --expect-fail       self-test: a failing case must be reported; records
 #                       one PASS "kunit harness self-test catches a failing case"
 #                       instead of the per-case results
@@ -307,6 +309,25 @@ for name in bad:
 EOF
 }
 
+# What the kernel kunit.py builds in a build directory depends on: the tree,
+# the kunitconfig, the compiler and the project's Kbuild inputs. When they
+# are what the last successful build there saw, kunit.py only runs that
+# kernel (exec): make alone needs about 40 s to find nothing to do in a full
+# tree. Empty (always build) outside a git checkout.
+src_key() {
+	local cfg=$1 tree=$2
+
+	git -C "$CCHOST_ROOT" rev-parse --git-dir > /dev/null 2>&1 || return 0
+	{
+		echo "$(basename "$tree") $make_opts"
+		cat "$cfg"
+		gcc --version | head -n1
+		(cd "$CCHOST_ROOT" && git ls-files -z -co --exclude-standard -- \
+			Kbuild Kconfig VERSION compat include modules kunit |
+			sort -z | xargs -0 -r sha256sum)
+	} | sha256sum | cut -c1-32
+}
+
 run_arch() {
 	local arch=$1 tree=$2 cfg build log json rc=0 make_opts n_fail=0 n_pass=0 line status name
 	case $arch in
@@ -326,10 +347,17 @@ run_arch() {
 	make_opts="CC=ccache gcc"
 	local args=(run "--build_dir=$build" "--kunitconfig=$cfg" --jobs=2
 		    "--timeout=$TIMEOUT" "--make_options=$make_opts" "--json=$json")
-	if [ "$NO_BUILD" = 1 ] && [ -s "$build/.config" ] &&
+	local key
+	key=$(src_key "$cfg" "$tree")
+	if { [ "$NO_BUILD" = 1 ] ||
+	     { [ -n "$key" ] && [ "$(cat "$build/.cchost-src-key" 2>/dev/null)" = "$key" ]; }; } &&
+	   [ -s "$build/.config" ] &&
 	   { [ -e "$build/arch/x86/boot/bzImage" ] || [ -e "$build/linux" ]; }; then
+		log "kunit $arch: sources unchanged since the last build, running it (kunit.py exec)"
 		args=(exec "--build_dir=$build" "--kunitconfig=$cfg"
 		      "--timeout=$TIMEOUT" "--make_options=$make_opts" "--json=$json")
+	else
+		rm -f "$build/.cchost-src-key"
 	fi
 	[ "$arch" = x86_64 ] && args+=(--arch=x86_64)
 	local a
@@ -343,6 +371,7 @@ run_arch() {
 		env -C "$tree" CCACHE_DIR="$KDIR/ccache" CCACHE_MAXSIZE="${CCACHE_MAXSIZE:-4G}" \
 		python3 tools/testing/kunit/kunit.py "${args[@]}" </dev/null >"$log" 2>&1 || rc=$?
 	log "kunit $arch: kunit.py exited $rc after $((SECONDS - t0)) s (log: $log)"
+	[ "$rc" = 0 ] && [ "${args[0]}" = run ] && [ -n "$key" ] && echo "$key" > "$build/.cchost-src-key"
 	# Show the result section (and the tail on errors).
 	sed -n '/====.*\(cchost\|gmem\|tdi\|=====\)/,$p' "$log" | grep -E '\[(PASSED|FAILED|SKIPPED|CRASHED|ERROR)\]|Testing complete|Ran [0-9]|Elapsed' | tail -n 60 || true
 

@@ -94,9 +94,16 @@ cchost_heartbeat() {
 	local what=$1 hb st
 
 	shift
+	# The ticker holds none of the caller's lock files (fds 3-9), and its
+	# sleep ends with it: neither keeps a lock or a pipe after the step.
 	(
+		exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
+		trap 'kill "$s" 2>/dev/null; exit 0' TERM
 		t0=$SECONDS
-		while sleep "${CCHOST_HEARTBEAT:-60}"; do
+		while :; do
+			sleep "${CCHOST_HEARTBEAT:-60}" &
+			s=$!
+			wait "$s"
 			log "$what: still running ($((SECONDS - t0)) s)"
 		done
 	) &

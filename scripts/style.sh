@@ -8,7 +8,8 @@
 #   checkpatch  scripts/checkpatch.pl --strict --no-tree -f on every C file
 #               and header of the project ("checkpatch <file>"); checkpatch.pl
 #               comes from the kernel tree of scripts/kunit.sh (Debian's
-#               newest linux-source, cached)
+#               newest linux-source, cached); a file found clean is not
+#               checked again until it, its options or checkpatch.pl change
 #   sparse      make C=2 W=1 on the default 6.1 kernel; any sparse or compiler
 #               diagnostic in the project's files fails ("sparse <kver>")
 #   pahole      every struct of include/uapi/linux/*.h compiled with -g and
@@ -36,6 +37,12 @@ check_checkpatch() {
 	cp=$tree/scripts/checkpatch.pl
 	[ -e "$cp" ] || die "no $cp"
 	log "checkpatch --strict ($cp)"
+	# A clean result is kept under a key of checkpatch.pl, the options and
+	# the file's content: a file and checker that did not change are not
+	# checked again (reports are never cached).
+	local memo=$CCHOST_CACHE/style/checkpatch-clean cpsum key cached=0
+	mkdir -p "$memo"
+	cpsum=$(sha256sum < "$cp")
 	while read -r f; do
 		# Per-context exceptions, each for a reason checkpatch cannot see:
 		case $f in
@@ -51,6 +58,12 @@ check_checkpatch() {
 		*) ignore= ;;
 		esac
 		n=$((n + 1))
+		key=$({ echo "$cpsum $ignore $f"; cat "$CCHOST_ROOT/$f"; } | sha256sum | cut -c1-32)
+		if [ -e "$memo/$key" ]; then
+			result_pass "checkpatch $f"
+			cached=$((cached + 1))
+			continue
+		fi
 		# Run outside the checkout: in a git tree checkpatch leaves a
 		# .checkpatch-camelcase.git.* cache file in the current directory.
 		# shellcheck disable=SC2086
@@ -58,13 +71,14 @@ check_checkpatch() {
 				--show-types $ignore -f "$CCHOST_ROOT/$f" 2>&1 |
 				sed "s|^$CCHOST_ROOT/||") && [ -z "$out" ]; then
 			result_pass "checkpatch $f"
+			touch "$memo/$key"
 		else
 			printf '%s\n' "$out" | head -n 20 | sed 's/^/    /'
 			result_fail "checkpatch $f"
 			bad=$((bad + 1))
 		fi
 	done < <(project_c_files)
-	log "checkpatch: $n files, $bad with reports"
+	log "checkpatch: $n files ($cached unchanged since a clean check), $bad with reports"
 	[ "$bad" = 0 ] || failed=1
 }
 
