@@ -84,23 +84,38 @@ qemu_build_tools() {
 
 # Build the in-guest programs of each suite directory under the given roots.
 qemu_build_tests() {
-	local out=$1 root suite src name rc=0
+	local out=$1 root suite src name rc=0 memo=$CCHOST_CACHE/guest-bin-memo hdrs key
 	shift
 
-	rm -rf "$out" && mkdir -p "$out"
+	rm -rf "$out" && mkdir -p "$out" "$memo"
+	# Programs not used for two weeks go.
+	find "$memo" -type f -mtime +14 -delete
 	for root in "$@"; do
 		for suite in "$root"/*/; do
 			suite=${suite%/}
 			case ${suite##*/} in lib|runner|demo|bin) continue ;; esac
 			mkdir -p "$out/${suite##*/}"
+			# A program is rebuilt only when its source, a header it
+			# may include (any of the suites') or the compiler changed
+			# (ccache does not keep static links).
+			hdrs=$(cat "$root"/*/*.h "$CCHOST_ROOT"/tests/guest/*/*.h \
+				"$CCHOST_ROOT"/include/uapi/linux/*.h 2>/dev/null | sha256sum)
 			for src in "$suite"/*.c "$suite"/*.sh; do
 				[ -e "$src" ] || continue
 				name=${src##*/}
 				case $name in
 				*.c)
-					if ! gcc -static -O2 -Wall -I "$CCHOST_ROOT/include/uapi" \
+					key=$({ echo "$hdrs"; gcc --version | head -n1; cat "$src"; } |
+						sha256sum | cut -c1-32)
+					if [ -x "$memo/$key" ]; then
+						cp "$memo/$key" "$out/${suite##*/}/${name%.c}"
+						touch "$memo/$key"
+					elif gcc -static -O2 -Wall -I "$CCHOST_ROOT/include/uapi" \
 					     -I "$CCHOST_ROOT/tests/guest/lib" -o "$out/${suite##*/}/${name%.c}" \
 					     "$src" -lpthread; then
+						cp "$out/${suite##*/}/${name%.c}" "$memo/$key.tmp" &&
+							mv "$memo/$key.tmp" "$memo/$key"
+					else
 						echo "${suite##*/}/${name%.c}"
 						rc=1
 					fi
