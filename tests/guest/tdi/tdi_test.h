@@ -24,6 +24,7 @@
 #include <linux/vfio.h>
 #include <linux/tdi_dmabuf.h>
 
+#include "fake_provider.h"
 #include "sysfs.h"
 #include "tap.h"
 
@@ -31,9 +32,7 @@
 
 #define EDU_ID			0x010000edu
 #define EDU_BAR0_SIZE		0x100000u
-#define FAKE_CONTROL		"/sys/kernel/debug/tdi_fake_provider/control"
 #define TYPE1_UNSAFE_IRQS	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
-#define FAKE_STATUS		"/sys/kernel/debug/tdi_fake_provider/status"
 
 struct tdi_env {
 	char bdf[256];
@@ -81,29 +80,6 @@ static inline int fake(const char *fmt, ...)
 }
 
 /* One counter of the fake provider's status line for @bdf, or -1. */
-static inline int fake_count(const char *bdf, const char *what)
-{
-	char line[512], key[64];
-	FILE *f = fopen(FAKE_STATUS, "r");
-	int val = -1;
-
-	if (!f)
-		return -1;
-	snprintf(key, sizeof(key), " %s=", what);
-	while (fgets(line, sizeof(line), f)) {
-		char *p;
-
-		if (strncmp(line, bdf, strlen(bdf)) || line[strlen(bdf)] != ' ')
-			continue;
-		p = strstr(line, key);
-		if (p)
-			val = atoi(p + strlen(key));
-		break;
-	}
-	fclose(f);
-	return val;
-}
-
 static inline int find_edu(char *bdf, size_t len)
 {
 	DIR *d = opendir("/sys/bus/pci/devices");

@@ -11,9 +11,8 @@
 #include <dirent.h>
 
 #include "cli_test.h"
+#include "fake_provider.h"
 
-#define FAKE_CONTROL	"/sys/kernel/debug/tdi_fake_provider/control"
-#define FAKE_STATUS	"/sys/kernel/debug/tdi_fake_provider/status"
 #define UNSAFE_IRQS	"/sys/module/vfio_iommu_type1/parameters/allow_unsafe_interrupts"
 
 static char bdf[64];
@@ -27,30 +26,6 @@ static int fake(const char *fmt, ...)
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
 	return sysfs_write(FAKE_CONTROL, cmd);
-}
-
-/* A counter of the fake provider's status line for the device, or -1. */
-static int fake_count(const char *what)
-{
-	char line[512], key[64];
-	FILE *f = fopen(FAKE_STATUS, "r");
-	int val = -1;
-
-	if (!f)
-		return -1;
-	snprintf(key, sizeof(key), " %s=", what);
-	while (fgets(line, sizeof(line), f)) {
-		char *p;
-
-		if (strncmp(line, bdf, strlen(bdf)) || line[strlen(bdf)] != ' ')
-			continue;
-		p = strstr(line, key);
-		if (p)
-			val = atoi(p + strlen(key));
-		break;
-	}
-	fclose(f);
-	return val;
 }
 
 /* The first PCI device with @vendor:@device into @out; 0 or -1. */
@@ -126,7 +101,7 @@ static void held_bind(void)
 	static const char * const argv[] = {
 		CLI, "--json", "tdi", "bind", bdf, "--hold-until-signal", NULL,
 	};
-	int unbinds = fake_count("unbind"), st;
+	int unbinds = fake_count(bdf, "unbind"), st;
 	char want[128];
 	struct jnode *j;
 	struct bg b;
@@ -170,7 +145,7 @@ static void held_bind(void)
 	st = bg_wait(&b, 30);
 	ok(st == 0, "SIGTERM: the hold ends cleanly (status %d)", st);
 	ok(!strcmp(sysread("/sys/bus/pci/devices/%s/tdi_state", bdf), "unbound") &&
-	   fake_count("unbind") == unbinds + 1,
+	   fake_count(bdf, "unbind") == unbinds + 1,
 	   "  unbound, the provider saw one unbind");
 	bg_close(&b);
 }
@@ -247,13 +222,13 @@ int main(void)
 	   !fake("range %s 0 0x0 1 0x4", bdf) && !fake("range %s 0 0x1000 15 0x4", bdf) &&
 	   !fake("range %s 0 0x10000 16 0x0", bdf) && !fake("range %s 0 0x20000 1 0x1", bdf),
 	   "the fake provider serves edu (4 ranges)");
-	binds = fake_count("bind");
+	binds = fake_count(bdf, "bind");
 	j = json_parse((runf(CLI " --json tdi bind %s", bdf), r.out));
 	if (!ok(r.status == 0 && jbool(j, "ok") == 1, "tdi bind (no hold)"))
 		show_run();
 	check_bound_layout(j, "  bound");
 	ok(jbool(j, "unbind.ok") == 1 && !strcmp(jstr(j, "unbind.state"), "unbound") &&
-	   fake_count("bind") == binds + 1 && fake_count("unbind") == binds + 1,
+	   fake_count(bdf, "bind") == binds + 1 && fake_count(bdf, "unbind") == binds + 1,
 	   "  then unbound: the provider saw one bind and one unbind");
 
 	held_bind();
