@@ -149,8 +149,9 @@ guest_kernel() {
 # in 2 runs of 2 (once with RCU stalls on an idle vCPU that no timer
 # interrupt woke again): not the default until that is understood.
 jobs=${CCHOST_GUEST_JOBS:-1}
-order=$(grep -xF "$(kernel_debug_release 2>/dev/null || echo none)" <<<"$kernels" || true)
-order+=$'\n'$(grep -vxF "$(kernel_debug_release 2>/dev/null || echo none)" <<<"$kernels" || true)
+dbg=$(kernel_debug_release 2>/dev/null || echo none)
+order=$(grep -xF "$dbg" <<<"$kernels" || true)
+order+=$'\n'$(grep -vxF "$dbg" <<<"$kernels" || true)
 declare -A jobout=()
 running=0
 reap() {

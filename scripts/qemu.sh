@@ -91,21 +91,22 @@ qemu_build_tests() {
 	# Programs not used for two weeks go.
 	find "$memo" -type f -mtime +14 -delete
 	for root in "$@"; do
+		# A program is rebuilt only when its source, a header it may
+		# include (any of the suites') or the compiler changed (ccache
+		# does not keep static links).
+		hdrs=$({ cat "$root"/*/*.h "$CCHOST_ROOT"/tests/guest/*/*.h \
+			     "$CCHOST_ROOT"/include/uapi/linux/*.h 2>/dev/null
+			 gcc --version | head -n1; } | sha256sum)
 		for suite in "$root"/*/; do
 			suite=${suite%/}
 			case ${suite##*/} in lib|runner|demo|bin) continue ;; esac
 			mkdir -p "$out/${suite##*/}"
-			# A program is rebuilt only when its source, a header it
-			# may include (any of the suites') or the compiler changed
-			# (ccache does not keep static links).
-			hdrs=$(cat "$root"/*/*.h "$CCHOST_ROOT"/tests/guest/*/*.h \
-				"$CCHOST_ROOT"/include/uapi/linux/*.h 2>/dev/null | sha256sum)
 			for src in "$suite"/*.c "$suite"/*.sh; do
 				[ -e "$src" ] || continue
 				name=${src##*/}
 				case $name in
 				*.c)
-					key=$({ echo "$hdrs"; gcc --version | head -n1; cat "$src"; } |
+					key=$({ echo "$hdrs"; cat "$src"; } |
 						sha256sum | cut -c1-32)
 					if [ -x "$memo/$key" ]; then
 						cp "$memo/$key" "$out/${suite##*/}/${name%.c}"

@@ -221,6 +221,14 @@ static inline void bg_close(struct bg *b)
 	unlink(b->err_path);
 }
 
+/* Give up on a background command that did not answer: kill and reap it. */
+static inline void bg_abandon(struct bg *b)
+{
+	kill(b->pid, SIGKILL);
+	bg_wait(b, 10);
+	bg_close(b);
+}
+
 /* ---- a strict JSON parser ---- */
 
 enum jtype { J_NULL, J_BOOL, J_NUM, J_STR, J_ARR, J_OBJ };

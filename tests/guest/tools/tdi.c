@@ -108,9 +108,7 @@ static void held_bind(void)
 
 	ok(bg_start(&b, argv) == 0, "tdi bind --hold-until-signal in the background");
 	if (!ok(bg_read_line(&b, 60) == 0, "  one line of JSON while holding")) {
-		kill(b.pid, SIGKILL);
-		bg_wait(&b, 10);
-		bg_close(&b);
+		bg_abandon(&b);
 		return;
 	}
 	j = json_parse(b.line);
