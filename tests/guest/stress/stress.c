@@ -68,6 +68,7 @@
 
 static uint64_t seed;
 static unsigned int duration = 20, nthreads = 4;
+static int memlog;		/* cchost.stress_memlog=1: memory to the console */
 static uint64_t magic16;	/* top 16 bits of every data word */
 
 struct rng {
@@ -114,6 +115,8 @@ static void read_cmdline(void)
 			duration = strtoul(tok + 23, NULL, 0);
 		} else if (!strncmp(tok, "cchost.stress_threads=", 22)) {
 			nthreads = strtoul(tok + 22, NULL, 0);
+		} else if (!strcmp(tok, "cchost.stress_memlog=1")) {
+			memlog = 1;
 		}
 	}
 	if (!have_seed) {
@@ -2079,6 +2082,61 @@ static void report_hang(const char *who, const char *what, uint64_t ms)
  * ours is and have the kernel print its blocked tasks, then give up (the
  * runner's timeout ends the test if a thread cannot be killed).
  */
+/* ---- memory of the guest ---- */
+
+static long long meminfo_kib(const char *key)
+{
+	char line[256];
+	size_t n = strlen(key);
+	long long v = -1;
+	FILE *f = fopen("/proc/meminfo", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, n) && line[n] == ':') {
+			v = strtoll(line + n + 1, NULL, 10);
+			break;
+		}
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static long long mem_start_kib, mem_min_kib = -1;
+static char mem_min_at[320];
+
+/*
+ * One sample, from the watchdog thread: the lowest MemAvailable is reported
+ * at the end. With cchost.stress_memlog=1, or when the guest runs short, the
+ * sample also goes to the console through /dev/kmsg, where it survives a
+ * guest that dies before this program prints anything.
+ */
+static void mem_sample(uint64_t now)
+{
+	long long avail = meminfo_kib("MemAvailable");
+	char line[200];
+	int fd;
+
+	if (avail < 0)
+		return;
+	snprintf(line, sizeof(line),
+		 "t=%llus MemAvailable=%lldM Slab=%lldM VmallocUsed=%lldM PageTables=%lldM Shmem=%lldM",
+		 (unsigned long long)(now - t_start) / 1000, avail >> 10,
+		 meminfo_kib("Slab") >> 10, meminfo_kib("VmallocUsed") >> 10,
+		 meminfo_kib("PageTables") >> 10, meminfo_kib("Shmem") >> 10);
+	if (mem_min_kib < 0 || avail < mem_min_kib) {
+		mem_min_kib = avail;
+		snprintf(mem_min_at, sizeof(mem_min_at), "%s (%s)", line,
+			 __atomic_load_n(&main_doing, __ATOMIC_RELAXED) ?: "stress");
+	}
+	if (!memlog && avail > 256 * 1024)
+		return;
+	fd = open("/dev/kmsg", O_WRONLY);
+	if (fd >= 0) {
+		dprintf(fd, "<4>cchost stress: %s\n", line);
+		close(fd);
+	}
+}
+
 static void *watchdog_main(void *arg)
 {
 	unsigned int i;
@@ -2092,6 +2150,8 @@ static void *watchdog_main(void *arg)
 
 		sleep(1);
 		now = now_ms();
+		if (now / 1000 % 2 == 0)
+			mem_sample(now);
 		for (i = 0; i < nthreads; i++) {
 			op = atomic_load(&workers_op(i));
 			since = atomic_load(&workers_since(i));
@@ -2137,37 +2197,74 @@ static void main_enter(const char *what)
 
 /* ---- allocation fault injection ---- */
 
-static int fi_write(const char *path, const char *val)
-{
-	return sysfs_write(path, val);
-}
+static const char * const fi_dirs[] = {
+	"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc",
+};
 
-static int fi_setup(int on)
+/*
+ * Write one attribute of every fault-injection point. A write can itself
+ * hit an injected failure whenever the task filter is off and the
+ * probability is not 0: retry, so that turning injection off cannot fail.
+ */
+static int fi_write(const char *file, const char *val)
 {
-	static const char * const dirs[] = {
-		"/sys/kernel/debug/failslab", "/sys/kernel/debug/fail_page_alloc",
-	};
+	unsigned int i, n;
 	char p[128];
-	unsigned int i;
 	int ret = 0;
 
-	for (i = 0; i < ARRAY_SIZE(dirs); i++) {
-#define FI(file, v) do {						\
-		snprintf(p, sizeof(p), "%s/" file, dirs[i]);		\
-		if (access(p, F_OK) == 0 && fi_write(p, v))		\
-			ret = -1;					\
-	} while (0)
-		FI("task-filter", on ? "Y" : "N");
-		FI("probability", on ? "20" : "0");
-		FI("interval", "1");
-		FI("times", on ? "-1" : "0");
-		FI("space", "0");
-		FI("verbose", "0");
-		FI("ignore-gfp-wait", "N");
-		FI("min-order", "0");
-#undef FI
+	for (i = 0; i < ARRAY_SIZE(fi_dirs); i++) {
+		snprintf(p, sizeof(p), "%s/%s", fi_dirs[i], file);
+		if (access(p, F_OK))
+			continue;
+		for (n = 0; n < 1000 && sysfs_write(p, val); n++)
+			;
+		if (n == 1000)
+			ret = -1;
 	}
 	return ret;
+}
+
+/*
+ * Injection for the tasks that ask for it (make-it-fail) only. The order
+ * matters: the task filter is on before the probability rises, and the
+ * probability is back at 0 before the filter goes off. The other order
+ * leaves a window where every allocation in the guest fails one time in
+ * five; a write of the probability that failed in that window left it
+ * there, and PID 1 died of a failed pipe() after this program exited.
+ */
+static int fi_setup(int on)
+{
+	int ret = 0;
+
+	if (on) {
+		ret |= fi_write("task-filter", "Y");
+		ret |= fi_write("interval", "1");
+		ret |= fi_write("times", "-1");
+		ret |= fi_write("space", "0");
+		ret |= fi_write("verbose", "0");
+		ret |= fi_write("ignore-gfp-wait", "N");
+		ret |= fi_write("min-order", "0");
+		return ret ?: fi_write("probability", "20");
+	}
+	ret |= fi_write("probability", "0");
+	ret |= fi_write("times", "0");
+	return ret ?: fi_write("task-filter", "N");
+}
+
+/* Is injection off at every point (probability 0)? */
+static int fi_off(void)
+{
+	unsigned int i;
+	char p[128];
+
+	for (i = 0; i < ARRAY_SIZE(fi_dirs); i++) {
+		unsigned long v = 1;
+
+		snprintf(p, sizeof(p), "%s/probability", fi_dirs[i]);
+		if (access(p, F_OK) == 0 && (sysfs_read_hex(p, &v) || v))
+			return 0;
+	}
+	return 1;
 }
 
 static int make_it_fail(int on)
@@ -2257,7 +2354,8 @@ static void fault_injection(void)
 			EPERM, EIO);
 		FI_CALL("tdi UNBIND", tdi_unbind(tdi.dev), ENOTCONN, EIO);
 	}
-	fi_setup(0);
+	ok(fi_setup(0) == 0 && fi_off(),
+	   "fault injection off again (probability 0 before the task filter goes)");
 	munlockall();
 	if (fd >= 0)
 		close(fd);
@@ -2376,6 +2474,7 @@ int main(void)
 	pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&quiesce, &ra);
 
+	mem_start_kib = meminfo_kib("MemAvailable");
 	t_start = now_ms();
 	t_end = t_start + duration * 1000ULL;
 	next_check = t_start + 3000;
@@ -2464,6 +2563,8 @@ int main(void)
 	tdi_finish();
 	main_enter("final pool check");
 	bad = check_pool_settled("after everything was closed");
+	diag("MemAvailable: %lld MiB at the start, %lld MiB now, lowest %s",
+	     mem_start_kib >> 10, meminfo_kib("MemAvailable") >> 10, mem_min_at);
 	used_end = pool_value("used");
 
 	ok(inv_fails[INV_ERRNO] == 0, "every call succeeded or gave a documented errno (%lu)",
