@@ -485,6 +485,40 @@ static void inv_punch_zeroes(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, ctx->gf.allocated, 505);
 }
 
+/*
+ * Memory taken out of a file stays the pool's "used" memory, never handed
+ * out again, until it is zeroed; the zeroing runs after the taker dropped
+ * gf->lock (faults and conversions do not wait for it).
+ */
+static void inv_free_zeroes_after_unlock(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	pgoff_t first, last;
+	unsigned long pfn;
+	u8 *kva;
+
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_extent_allocate(&ctx->gf, 0, 512),
+			0);
+	mutex_lock(&ctx->gf.lock);
+	pfn = __gmem_pfnpool_extent_lookup(&ctx->gf, 0, &first, &last);
+	kva = gmem_pfnpool_pool_kva(&ctx->pool, PFN_PHYS(pfn));
+	KUNIT_ASSERT_NOT_NULL(test, kva);
+	memset(kva, 0xee, SZ_2M);
+	__gmem_pfnpool_extent_free(&ctx->gf, 0, 512);
+	KUNIT_EXPECT_EQ(test, ctx->gf.allocated, 0);
+	KUNIT_EXPECT_EQ(test, __gmem_pfnpool_extent_lookup(&ctx->gf, 0, &first,
+							   &last), 0);
+	mutex_unlock(&ctx->gf.lock);
+	/* Out of the file, not yet zeroed: still used, not allocatable. */
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_pool_used_bytes(&ctx->pool), SZ_2M);
+	KUNIT_EXPECT_EQ(test, kva[SZ_2M - 1], 0xee);
+
+	gmem_pfnpool_extent_release(&ctx->gf);
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_pool_used_bytes(&ctx->pool), 0);
+	KUNIT_EXPECT_TRUE(test, !memchr_inv(kva, 0, SZ_2M));
+	KUNIT_EXPECT_TRUE(test, list_empty(&ctx->gf.freed));
+}
+
 struct conv_thread {
 	struct inv_ctx *ctx;
 	pgoff_t start, end;
@@ -662,6 +696,7 @@ static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
 	KUNIT_CASE(inv_lookup_in_commit_window),
 	KUNIT_CASE(inv_pins),
 	KUNIT_CASE(inv_punch_zeroes),
+	KUNIT_CASE(inv_free_zeroes_after_unlock),
 	KUNIT_CASE_SLOW(inv_overlapping_serialised),
 	KUNIT_CASE_SLOW(inv_disjoint_parallel),
 	KUNIT_CASE_SLOW(inv_get_attr_races_conversions),

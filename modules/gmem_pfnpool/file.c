@@ -166,14 +166,27 @@ int gmem_pfnpool_extent_allocate(struct gmem_pfnpool_file *gf, pgoff_t start,
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_extent_allocate);
 
+/*
+ * A piece of an extent taken out of a file, on gf->freed until it is zeroed
+ * and given back to the pool.
+ */
+struct gmem_pfnpool_freed {
+	struct list_head node;
+	phys_addr_t phys;
+	u64 size;
+};
+
 /**
- * __gmem_pfnpool_extent_free() - return the memory of a page range
+ * __gmem_pfnpool_extent_free() - take the memory of a page range out
  * @gf: the file
  * @start: first page
  * @end: one past the last page
  *
- * Extents that straddle the range are split; the freed memory is zeroed by
- * the pool.
+ * Extents that straddle the range are split. The memory leaves the file at
+ * once (a later fault or lookup finds a hole) but is zeroed and given back
+ * to the pool only by gmem_pfnpool_extent_release(), which the caller runs
+ * once it dropped its locks: zeroing a GiB takes long, and nothing that
+ * faults or converts may wait for it. Until then the pool counts it used.
  *
  * Context: gf->lock held, and gf->map_lock held for write or no mapping
  * possible (release).
@@ -186,6 +199,7 @@ void __gmem_pfnpool_extent_free(struct gmem_pfnpool_file *gf, pgoff_t start,
 	lockdep_assert_held(&gf->lock);
 	while (index < end) {
 		MA_STATE(mas, &gf->extents, index, index);
+		struct gmem_pfnpool_freed *fr;
 		pgoff_t first, last, os, oe;
 		unsigned long base;
 		void *entry;
@@ -201,6 +215,8 @@ void __gmem_pfnpool_extent_free(struct gmem_pfnpool_file *gf, pgoff_t start,
 		base = xa_to_value(entry);
 		os = max(first, start);
 		oe = min(last, end - 1);
+		/* The commit phase cannot fail: none of these may. */
+		fr = kmalloc(sizeof(*fr), GFP_KERNEL | __GFP_NOFAIL);
 		/* Storing NULL keeps the left part [first, os) as it is. */
 		mtree_store_range(&gf->extents, os, oe, NULL,
 				  GFP_KERNEL | __GFP_NOFAIL);
@@ -208,14 +224,39 @@ void __gmem_pfnpool_extent_free(struct gmem_pfnpool_file *gf, pgoff_t start,
 			mtree_store_range(&gf->extents, oe + 1, last,
 					  xa_mk_value(base + (oe + 1 - first)),
 					  GFP_KERNEL | __GFP_NOFAIL);
-		gmem_pfnpool_pool_free(gf->pool,
-				       PFN_PHYS(base + (os - first)),
-				       (u64)(oe - os + 1) << PAGE_SHIFT);
+		fr->phys = PFN_PHYS(base + (os - first));
+		fr->size = (u64)(oe - os + 1) << PAGE_SHIFT;
+		list_add_tail(&fr->node, &gf->freed);
 		gf->allocated -= oe - os + 1;
 		index = oe + 1;
 	}
 }
 EXPORT_SYMBOL_IF_KUNIT(__gmem_pfnpool_extent_free);
+
+/**
+ * gmem_pfnpool_extent_release() - zero and give back what was taken out
+ * @gf: the file
+ *
+ * Zeroes the memory that __gmem_pfnpool_extent_free() took out of @gf,
+ * whoever took it, and returns it to the pool.
+ *
+ * Context: may sleep; gf->lock and gf->map_lock not held.
+ */
+void gmem_pfnpool_extent_release(struct gmem_pfnpool_file *gf)
+{
+	struct gmem_pfnpool_freed *fr, *tmp;
+	LIST_HEAD(freed);
+
+	lockdep_assert_not_held(&gf->map_lock);
+	mutex_lock(&gf->lock);
+	list_splice_init(&gf->freed, &freed);
+	mutex_unlock(&gf->lock);
+	list_for_each_entry_safe(fr, tmp, &freed, node) {
+		gmem_pfnpool_pool_free(gf->pool, fr->phys, fr->size);
+		kfree(fr);
+	}
+}
+EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_extent_release);
 
 /**
  * gmem_pfnpool_extent_count() - number of extents of a file

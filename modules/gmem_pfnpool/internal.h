@@ -128,7 +128,7 @@ static inline unsigned long gmem_pfnpool_mt_count(struct maple_tree *mt)
  * @file: the struct file, or NULL for a file core made by a KUnit test
  * @mapping: the file's own address space (own inode), or NULL
  * @lock: protects @extents (writers), @attrs (writers), @inflight,
- *	@inflight_gen, @allocated and the pin lists of the users
+ *	@inflight_gen, @allocated, @freed and the pin lists of the users
  * @extents: maple tree: page ranges -> xa_mk_value(first pfn)
  * @attrs: shared/private attribute per page
  * @inflight: interval tree of the conversions in flight (pages)
@@ -145,6 +145,9 @@ static inline unsigned long gmem_pfnpool_mt_count(struct maple_tree *mt)
  * @node: entry in the list of files (debugfs)
  * @stats: counters, see struct gmem_pfnpool_stats
  * @allocated: pages backed by pool memory
+ * @freed: memory taken out of @extents and not yet zeroed and given back
+ *	to the pool (struct gmem_pfnpool_freed), see
+ *	gmem_pfnpool_extent_release()
  */
 struct gmem_pfnpool_file {
 	struct gmem_pfnpool_pool *pool;
@@ -176,6 +179,7 @@ struct gmem_pfnpool_file {
 		atomic64_t vetoes;
 	} stats;
 	pgoff_t allocated;
+	struct list_head freed;
 };
 
 /* The inode number naming @gf in traces and debugfs (0 before it has a file). */
@@ -217,6 +221,7 @@ unsigned long __gmem_pfnpool_extent_lookup(struct gmem_pfnpool_file *gf,
 					   pgoff_t *last);
 void __gmem_pfnpool_extent_free(struct gmem_pfnpool_file *gf, pgoff_t start,
 				pgoff_t end);
+void gmem_pfnpool_extent_release(struct gmem_pfnpool_file *gf);
 unsigned long gmem_pfnpool_extent_count(struct gmem_pfnpool_file *gf);
 
 /* ---- mmap.c ---- */

@@ -142,6 +142,7 @@ int gmem_pfnpool_file_init(struct gmem_pfnpool_file *gf,
 	INIT_LIST_HEAD(&gf->users);
 	init_rwsem(&gf->map_lock);
 	INIT_LIST_HEAD(&gf->node);
+	INIT_LIST_HEAD(&gf->freed);
 
 	ret = gmem_pfnpool_attrs_init(&gf->attrs, npages, attr);
 	if (ret)
@@ -162,6 +163,7 @@ void gmem_pfnpool_file_destroy(struct gmem_pfnpool_file *gf)
 	mutex_lock(&gf->lock);
 	__gmem_pfnpool_extent_free(gf, 0, gf->npages);
 	mutex_unlock(&gf->lock);
+	gmem_pfnpool_extent_release(gf);
 	mtree_destroy(&gf->extents);
 	gmem_pfnpool_attrs_destroy(&gf->attrs);
 	mutex_destroy(&gf->lock);
@@ -400,6 +402,11 @@ unlock_users:
 	up_read(&gf->users_rwsem);
 unlock_range:
 	gmem_pfnpool_range_unlock(gf, &it);
+	/*
+	 * What a punch took out is zeroed here, with no lock held: faults,
+	 * lookups and conversions of the file never wait for it.
+	 */
+	gmem_pfnpool_extent_release(gf);
 	return ret;
 }
 

@@ -81,17 +81,63 @@ unsigned int gmem_pfnpool_map_order(const struct gmem_pfnpool_map_ctx *ctx,
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_map_order);
 
+/* One run of PTEs to fill: consecutive pages, consecutive PFNs. */
+struct gmem_pfnpool_pte_fill {
+	struct vm_area_struct *vma;
+	unsigned long pfn;	/* of the next page */
+	unsigned long filled;	/* entries written */
+};
+
+static int gmem_pfnpool_fill_pte(pte_t *pte, unsigned long addr, void *data)
+{
+	struct gmem_pfnpool_pte_fill *f = data;
+	unsigned long pfn = f->pfn++;
+
+	/* Already mapped (by an earlier fault of this page table). */
+	if (!pte_none(ptep_get(pte)))
+		return 0;
+	set_pte_at(f->vma->vm_mm, addr, pte,
+		   pte_mkspecial(pfn_pte(pfn, f->vma->vm_page_prot)));
+	update_mmu_cache(f->vma, addr, pte);
+	f->filled++;
+	return 0;
+}
+
+/*
+ * Write the PTEs of @n pages from @addr, backed by @pfn onwards, in one walk
+ * of the page table under one PTL: what vmf_insert_pfn() does for one page
+ * (a special PTE with the VMA's protection, no struct page, no rmap, no
+ * counters), without its walk, PTL round trip and PAT lookup per page. The
+ * PAT lookup would return the VMA's own caching: the pool is reserved
+ * write-back by its memremap() for as long as the module is loaded, which
+ * every mapping of a gmem file holds it.
+ */
+static int gmem_pfnpool_fill_ptes(struct gmem_pfnpool_file *gf,
+				  struct vm_area_struct *vma, unsigned long addr,
+				  unsigned long pfn, unsigned long n)
+{
+	struct gmem_pfnpool_pte_fill f = { .vma = vma, .pfn = pfn };
+	int err;
+
+	err = apply_to_page_range(vma->vm_mm, addr, n << PAGE_SHIFT,
+				  gmem_pfnpool_fill_pte, &f);
+	atomic64_add(f.filled, &gf->stats.mapped_pte);
+	return err;
+}
+
 /*
  * Map the shared, allocated, stable pages around the fault with PTEs: those
  * of the page table the fault is in (the 2 MiB of virtual addresses around
- * it, inside the VMA and the file). The faulting page must be mapped; the
- * others are a bonus and simply skipped when they cannot be.
+ * it, inside the VMA and the file), one run of consecutive PFNs at a time.
+ * The faulting page must be mapped; the others are a bonus: a run in flight
+ * is skipped (only the faulting page of it is mapped, known stable), and so
+ * is a run whose page table could not be allocated.
  *
  * The core called ->fault because vmf->pmd was no huge entry when it looked,
  * but it did so without gf->lock: a concurrent huge fault of the same block
  * may have installed one since (its block became mappable whole in between,
- * e.g. a conversion back to shared committed). Inserting PTEs under a huge
- * PMD is a kernel BUG (walk_to_pmd() on 6.12); every huge insert of this
+ * e.g. a conversion back to shared committed). Writing PTEs under a huge
+ * PMD would treat the data page as a page table; every huge insert of this
  * file happens under gf->lock, so the check below, under it, is stable, and
  * the huge entry already maps the fault.
  */
@@ -114,35 +160,31 @@ static vm_fault_t gmem_pfnpool_map_ptes(struct gmem_pfnpool_file *gf,
 		return VM_FAULT_NOPAGE;
 
 	for (i = lo; i < hi; i = run + 1) {
+		bool has_fault;
 		unsigned long pfn;
 		u32 attr;
+		int err;
 
 		attr = gmem_pfnpool_attrs_get(&gf->attrs, i, &af, &al);
 		pfn = __gmem_pfnpool_extent_lookup(gf, i, &ef, &el);
 		run = min3(al, el, hi - 1);
 		if (attr != GMEM_PFNPOOL_ATTR_SHARED || !pfn)
 			continue;
+		has_fault = index >= i && index <= run;
 		if (__gmem_pfnpool_inflight(gf, i, run + 1)) {
-			/* Only the faulting page, known not to be in flight. */
-			if (index < i || index > run)
+			if (!has_fault)
 				continue;
 			pfn += index - i;
 			i = index;
 			run = index;
 		}
-		for (; i <= run; i++, pfn++) {
-			vm_fault_t r;
-
-			r = vmf_insert_pfn(vma, addr + ((i - index) << PAGE_SHIFT),
-					   pfn);
-			if (i == index)
-				ret = r;
-			if (r != VM_FAULT_NOPAGE)
-				break;
-			atomic64_inc(&gf->stats.mapped_pte);
-		}
-		if (i <= run)
-			run = i;
+		err = gmem_pfnpool_fill_ptes(gf, vma,
+					     addr + ((i - index) << PAGE_SHIFT),
+					     pfn, run - i + 1);
+		if (has_fault && err)
+			return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
+		if (has_fault)
+			ret = VM_FAULT_NOPAGE;
 	}
 	return ret;
 }

@@ -2107,8 +2107,9 @@ static char mem_min_at[320];
 /*
  * One sample, from the watchdog thread: the lowest MemAvailable is reported
  * at the end. With cchost.stress_memlog=1, or when the guest runs short, the
- * sample also goes to the console through /dev/kmsg, where it survives a
- * guest that dies before this program prints anything.
+ * sample also goes straight to the console (the runner prints this
+ * program's output only when it has exited), where it survives a guest
+ * that dies first.
  */
 static void mem_sample(uint64_t now)
 {
@@ -2130,9 +2131,9 @@ static void mem_sample(uint64_t now)
 	}
 	if (!memlog && avail > 256 * 1024)
 		return;
-	fd = open("/dev/kmsg", O_WRONLY);
+	fd = open("/dev/console", O_WRONLY | O_NOCTTY);
 	if (fd >= 0) {
-		dprintf(fd, "<4>cchost stress: %s\n", line);
+		dprintf(fd, "# cchost stress: %s\n", line);
 		close(fd);
 	}
 }
