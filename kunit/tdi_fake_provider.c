@@ -40,7 +40,7 @@
 
 #include "tdi_fake_provider.h"
 
-#define TDI_FAKE_MAX_RANGES	32
+#define TDI_FAKE_MAX_RANGES	256
 #define TDI_FAKE_NAME_LEN	64
 #define TDI_FAKE_DSI		"FAKE-TDI"
 
