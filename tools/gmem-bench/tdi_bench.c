@@ -27,6 +27,7 @@
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "tdi_test.h"
+#include "vgem.h"
 #pragma GCC diagnostic pop
 #include <errno.h>
 #include <time.h>
@@ -59,51 +60,6 @@ static double now(void)
 }
 
 /* ---- DRM vgem, a real (static) importer, as in the stress test ---- */
-
-struct drm_version_arg {
-	int major, minor, patch;
-	size_t name_len;
-	char *name;
-	size_t date_len;
-	char *date;
-	size_t desc_len;
-	char *desc;
-};
-
-struct drm_prime_handle_arg {
-	uint32_t handle, flags;
-	int32_t fd;
-};
-
-struct drm_gem_close_arg {
-	uint32_t handle, pad;
-};
-
-#define DRM_IOC_VERSION		_IOWR('d', 0x00, struct drm_version_arg)
-#define DRM_IOC_GEM_CLOSE	_IOW('d', 0x09, struct drm_gem_close_arg)
-#define DRM_IOC_PRIME_FD_TO_HANDLE _IOWR('d', 0x2e, struct drm_prime_handle_arg)
-
-static int vgem_open(void)
-{
-	char path[64], name[32];
-	int i;
-
-	modload("vgem >/dev/null 2>&1");
-	for (i = 0; i < 8; i++) {
-		struct drm_version_arg v = { .name_len = sizeof(name) - 1, .name = name };
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(name, 0, sizeof(name));
-		if (!ioctl(fd, DRM_IOC_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
 
 /* Import and release @dmabuf once; 0 or -1 with errno. */
 static int vgem_import(int vgem, int dmabuf)

@@ -43,6 +43,7 @@
  */
 #include "../gmem/gmem_test.h"
 #include "../tdi/tdi_test.h"
+#include "vgem.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -520,52 +521,6 @@ static void read_range(struct worker *w, struct slot *s, uint64_t off,
 }
 
 /* ---- vgem (a real in-kernel importer) ---- */
-
-struct drm_version_arg {
-	int major, minor, patch;
-	size_t name_len;
-	char *name;
-	size_t date_len;
-	char *date;
-	size_t desc_len;
-	char *desc;
-};
-
-struct drm_prime_handle_arg {
-	uint32_t handle, flags;
-	int32_t fd;
-};
-
-struct drm_gem_close_arg {
-	uint32_t handle, pad;
-};
-
-#define DRM_IOC_VERSION		_IOWR('d', 0x00, struct drm_version_arg)
-#define DRM_IOC_GEM_CLOSE	_IOW('d', 0x09, struct drm_gem_close_arg)
-#define DRM_IOC_PRIME_FD_TO_HANDLE _IOWR('d', 0x2e, struct drm_prime_handle_arg)
-
-static int vgem_open(void)
-{
-	char path[64], name[32];
-	int i;
-
-	run("modload vgem >/dev/null 2>&1");
-	for (i = 0; i < 8; i++) {
-		struct drm_version_arg v = { .name_len = sizeof(name) - 1,
-					     .name = name };
-		int fd;
-
-		snprintf(path, sizeof(path), "/dev/dri/card%d", i);
-		fd = open(path, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;
-		memset(name, 0, sizeof(name));
-		if (!ioctl(fd, DRM_IOC_VERSION, &v) && !strcmp(name, "vgem"))
-			return fd;
-		close(fd);
-	}
-	return -1;
-}
 
 static void vgem_close_handle(uint32_t *h)
 {
