@@ -35,7 +35,11 @@
  *  - registered users (this API): asked to prepare, may veto; revoked when
  *    their commit callback returns.
  *  - userspace mappings of the file: one registered user that never vetoes;
- *    revoked when its commit returns (page tables zapped).
+ *    revoked when its commit returns (page tables zapped, which also
+ *    reaches KVM and other mmu notifier users). GUP and VFIO type1 cannot
+ *    follow them (VM_MIXEDMAP | VM_IO), except with the mmap_huge=1 module
+ *    parameter (VM_PFNMAP): then VFIO type1 can build IOMMU mappings from
+ *    them that nothing revokes.
  *  - DMA-BUF importers (through an export, one registered user each): an
  *    importer that cannot be revoked (static, or without
  *    invalidate_mappings) vetoes in its device's name while attached; the

@@ -1,7 +1,28 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Userspace mappings of gmem files: MAP_SHARED only, VM_PFNMAP (there are no
- * struct pages), shared ranges only (a private page raises SIGBUS).
+ * Userspace mappings of gmem files: MAP_SHARED only, shared ranges only (a
+ * private page raises SIGBUS), special entries (there are no struct pages).
+ *
+ * Who can follow a mapping, and the choice made here: the host's own CPU
+ * accesses through the page tables, which a conversion or a punch zaps
+ * (this file's commit), and KVM follows them with mmu notifiers, which the
+ * zap reaches too. VFIO type1 also follows VM_PFNMAP mappings
+ * (follow_fault_pfn(), for MMIO BARs of other devices): it builds IOMMU
+ * mappings from the PFNs it finds, tells no one, and keeps them until
+ * VFIO_IOMMU_UNMAP_DMA, through any conversion, punch or close. No core API
+ * tells a VM_PFNMAP exporter about such a walk, and type1 follows any
+ * present entry, so the only way to keep it out is not to be VM_PFNMAP.
+ * By default a mapping is VM_MIXEDMAP | VM_IO with special PTEs: GUP
+ * refuses VM_IO, type1 only looks at VM_PFNMAP VMAs, and the page walkers of
+ * the core (pagemap, mbind, madvise) see special PTEs as entries without a
+ * page. A device then reaches gmem memory only through the paths that take
+ * part in the invalidation protocol: a DMA-BUF export or the in-kernel API.
+ * The price is the mapping size: huge special entries exist only for
+ * VM_PFNMAP in the core's page walkers (walk_page_range() skips VM_PFNMAP
+ * VMAs; it walks VM_MIXEDMAP ones and would take a huge special entry for a
+ * page), so these mappings are PTE-only. The mmap_huge module parameter
+ * brings back VM_PFNMAP with huge entries for hosts where no VFIO type1
+ * user maps gmem memory; it applies to mappings made after it is set.
  *
  * A fault maps the largest block the alignment allows: a PUD (1 GiB) or PMD
  * (2 MiB) entry when the virtual address and the file offset are congruent
@@ -23,10 +44,16 @@
  */
 #include <linux/huge_mm.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
 #include <kunit/visibility.h>
 
 #include "internal.h"
 #include "trace.h"
+
+static bool mmap_huge;
+module_param(mmap_huge, bool, 0644);
+MODULE_PARM_DESC(mmap_huge,
+		 "Map files VM_PFNMAP with 2 MiB/1 GiB entries where aligned (kernels that map VM_PFNMAP huge); VFIO type1 can then map them into an IOMMU outside the invalidation protocol, so set it only where no VFIO type1 user maps gmem memory (default: N, VM_MIXEDMAP with 4 KiB entries)");
 
 /**
  * gmem_pfnpool_order_fits() - can one entry of @order map the fault?
@@ -302,6 +329,9 @@ static vm_fault_t gmem_pfnpool_fault(struct vm_fault *vmf)
 static vm_fault_t gmem_pfnpool_huge_fault(struct vm_fault *vmf,
 					  unsigned int order)
 {
+	/* Huge special entries only where the page walkers skip the VMA. */
+	if (!(vmf->vma->vm_flags & VM_PFNMAP))
+		return VM_FAULT_FALLBACK;
 	if (order != GMEM_PFNPOOL_ORDER_PUD && order != GMEM_PFNPOOL_ORDER_PMD)
 		return VM_FAULT_FALLBACK;
 	return gmem_pfnpool_fault_order(vmf, order);
@@ -346,8 +376,13 @@ int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 
 	vm_flags_clear(vma, VM_MAYEXEC);
-	vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND | VM_DONTDUMP |
-		     VM_HUGEPAGE);
+	/* See the header comment: VM_PFNMAP lets VFIO type1 follow. */
+	if (READ_ONCE(mmap_huge))
+		vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |
+			     VM_DONTDUMP | VM_HUGEPAGE);
+	else
+		vm_flags_set(vma, VM_MIXEDMAP | VM_IO | VM_DONTEXPAND |
+			     VM_DONTDUMP | VM_NOHUGEPAGE);
 	vma->vm_ops = &gmem_pfnpool_vm_ops;
 	return 0;
 }

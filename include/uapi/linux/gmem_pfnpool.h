@@ -20,10 +20,18 @@
  * Other file operations on a gmem file:
  *  - mmap(): MAP_SHARED only, within the file, never executable. EINVAL
  *    for MAP_PRIVATE or a range past the end, EPERM for PROT_EXEC (and
- *    mprotect(PROT_EXEC) later fails with EACCES). Faults map 1 GiB, 2 MiB
- *    or 4 KiB at a time (map at an address congruent to the file offset for
- *    the larger ones); touching a private page raises SIGBUS, as does a
- *    fault the pool cannot back.
+ *    mprotect(PROT_EXEC) later fails with EACCES). Touching a private page
+ *    raises SIGBUS, as does a fault the pool cannot back. A mapping is for
+ *    the host CPU (and KVM, which follows it with mmu notifiers) only:
+ *    get_user_pages() and VFIO_IOMMU_MAP_DMA of it fail with EFAULT, so no
+ *    device reaches the memory through it. A device uses a DMA-BUF export
+ *    (GMEM_PFNPOOL_IOC_EXPORT_DMABUF) or a driver using the in-kernel API;
+ *    both take part in conversions. Faults map 4 KiB entries, the 2 MiB
+ *    around the fault at once. Exception: with the module parameter
+ *    mmap_huge=1, mappings made afterwards are VM_PFNMAP and map 1 GiB or
+ *    2 MiB entries where the kernel allows it (map at an address congruent
+ *    to the file offset), and VFIO type1 can then map them into an IOMMU:
+ *    such IOMMU mappings are not revoked by a conversion, punch or close.
  *  - fallocate(): mode 0 or FALLOC_FL_KEEP_SIZE allocates (ENOSPC when the
  *    pool is exhausted); FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE returns
  *    the memory to the pool, zeroed, through the same two-phase protocol as

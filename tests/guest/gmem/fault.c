@@ -1,10 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Create a 1 GiB shared gmem file, map it 1 GiB-aligned, touch every page
- * and count what the faults installed: one PUD, one PMD per 2 MiB, or (on
- * kernels that never call ->huge_fault() for VM_PFNMAP) one ->fault per
- * 2 MiB populating its 512 PTEs. Contents written are read back without a
- * new fault, and pool accounting (free + used == total) holds throughout.
+ * With mmap_huge=1 (VM_PFNMAP mappings), create a 1 GiB shared gmem file,
+ * map it 1 GiB-aligned, touch every page and count what the faults
+ * installed: one PUD, one PMD per 2 MiB, or (on kernels that never call
+ * ->huge_fault() for VM_PFNMAP) one ->fault per 2 MiB populating its 512
+ * PTEs. Contents written are read back without a new fault, and pool
+ * accounting (free + used == total) holds throughout. With the default
+ * mappings (VM_MIXEDMAP, see iommu.c for why) every kernel maps 4 KiB
+ * entries, one ->fault per 2 MiB and no ->huge_fault() call.
  *
  * The "faults" counter counts calls of ->fault and ->huge_fault, not page
  * faults: where the core mm offers huge faults it first asks for a PUD when
@@ -27,6 +30,7 @@ int main(void)
 	   "pool owns 1 GiB + 64 MiB");
 	ok(accounting_holds() && pool_value("used") == 0,
 	   "free + used == total, nothing used");
+	ok(gmem_mmap_huge(1) == 0, "mmap_huge=1: VM_PFNMAP, huge entries");
 	dev = gmem_dev();
 	ok(dev >= 0, "open " GMEM_DEV);
 	fd = gmem_create(dev, size, 0);
@@ -105,14 +109,29 @@ int main(void)
 		for (i = 0; i < 16 * MIB; i += 4 * KIB)
 			p[i] = 1;
 		s = gmem_stats(fd);
-		diag("16 MiB touched: %llu faults, %llu PTEs, %llu PMDs",
-		     (unsigned long long)s.faults,
-		     (unsigned long long)s.mapped_pte,
-		     (unsigned long long)s.mapped_pmd);
 		ok(s.mapped_pud == 0 &&
 		   ((s.mapped_pmd == 8 && s.mapped_pte == 0) ||
 		    (s.mapped_pmd == 0 && s.mapped_pte == 4096 && s.faults == 8)),
 		   "2 MiB mappings: 8 PMDs, or 8 faults of a batch of PTEs each");
+		munmap(p, 16 * MIB);
+	}
+	close(fd);
+
+	/* The default mappings: 4 KiB entries on every kernel. */
+	ok(gmem_mmap_huge(0) == 0, "mmap_huge=0 (the default)");
+	fd = gmem_create(dev, 16 * MIB, 0);
+	p = gmem_map(fd, 16 * MIB, 0, 2 * MIB);
+	ok(fd >= 0 && p != MAP_FAILED, "create and map a 16 MiB file");
+	if (p != MAP_FAILED) {
+		for (i = 0; i < 16 * MIB; i += 4 * KIB)
+			p[i] = 1;
+		s = gmem_stats(fd);
+		ok(s.mapped_pud == 0 && s.mapped_pmd == 0 &&
+		   s.mapped_pte == 4096 && s.faults == 8,
+		   "default mapping: 8 faults of a batch of 512 PTEs, no huge entry (%llu faults, %llu PTEs, %llu PMDs)",
+		   (unsigned long long)s.faults,
+		   (unsigned long long)s.mapped_pte,
+		   (unsigned long long)s.mapped_pmd);
 		munmap(p, 16 * MIB);
 	}
 	close(fd);

@@ -51,6 +51,18 @@ static inline int gmem_unload(void)
 	return run("modload -r gmem_pfnpool");
 }
 
+/* Mappings made from now on: VM_PFNMAP with huge entries (1) or not (0). */
+static inline int gmem_mmap_huge(int on)
+{
+	FILE *f = fopen("/sys/module/gmem_pfnpool/parameters/mmap_huge", "w");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(on ? "1" : "0", f) < 0;
+	return fclose(f) || ret ? -1 : 0;
+}
+
 static inline int gmem_dev(void)
 {
 	return open(GMEM_DEV, O_RDWR | O_CLOEXEC);

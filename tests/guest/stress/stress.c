@@ -672,6 +672,9 @@ static void op_mmap(struct worker *w)
 	default:
 		if (!m)
 			break;
+		/* Both kinds of mapping (VM_MIXEDMAP, VM_PFNMAP with huge entries). */
+		if (!below(&w->r, 4))
+			gmem_mmap_huge(below(&w->r, 2));
 		p = gmem_map(s->fd, len, off, below(&w->r, 2) ? 2 * MIB : 0);
 		if (EXPECT(w, p == MAP_FAILED ? -1 : 0, ENOMEM) == 0) {
 			m->addr = p;
