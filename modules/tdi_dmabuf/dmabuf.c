@@ -237,7 +237,12 @@ static int tdi_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	/* Private (TEE) MMIO is for the secure importer only. */
 	if (buf->kind == TDI_DMABUF_KIND_PRIVATE)
 		return -EACCES;
-	if (!(vma->vm_flags & VM_SHARED))
+	/*
+	 * VM_MAYSHARE, not VM_SHARED: the core clears VM_SHARED for a
+	 * MAP_SHARED mapping of a file opened O_RDONLY (and refuses
+	 * PROT_WRITE there itself).
+	 */
+	if (!(vma->vm_flags & VM_MAYSHARE))
 		return -EINVAL;
 
 	/*
@@ -248,7 +253,8 @@ static int tdi_dmabuf_mmap(struct dma_buf *dmabuf, struct vm_area_struct *vma)
 	if (READ_ONCE(buf->revoked))
 		return -ENODEV;
 
-	vma->vm_page_prot = pgprot_noncached(vma->vm_page_prot);
+	/* As vfio-pci maps BARs: uncached, and never encrypted (SME). */
+	vma->vm_page_prot = pgprot_decrypted(pgprot_noncached(vma->vm_page_prot));
 	vm_flags_set(vma, VM_IO | VM_PFNMAP | VM_DONTEXPAND | VM_DONTDUMP);
 	vma->vm_private_data = buf;
 	vma->vm_ops = &tdi_dmabuf_vm_ops;

@@ -22,6 +22,7 @@ int main(void)
 	struct tdi_dmabuf_bind b;
 	struct tdi_dmabuf_get_dmabuf g;
 	struct tdi_env e;
+	uint8_t *m;
 	int fd;
 
 	/* No provider module at all. */
@@ -104,6 +105,18 @@ int main(void)
 	g.open_flags = O_RDONLY;
 	fd = get(e.dev, g);
 	ok(fd >= 0, "get dmabuf: O_RDONLY shared accepted");
+
+	/* mmap of the DMA-BUF: shared only, read-only for an O_RDONLY file. */
+	m = mmap(NULL, 4096, PROT_READ, MAP_SHARED, fd, 0);
+	ok(m != MAP_FAILED && mmio_read32(m, 0) == EDU_ID,
+	   "mmap: O_RDONLY DMA-BUF maps MAP_SHARED PROT_READ and reads edu's ID (%s)",
+	   m == MAP_FAILED ? strerror(errno) : "mapped");
+	if (m != MAP_FAILED)
+		munmap(m, 4096);
+	ok_errno(mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0) == MAP_FAILED ?
+		 -1 : 0, EACCES, "mmap: PROT_WRITE of an O_RDONLY DMA-BUF");
+	ok_errno(mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0) == MAP_FAILED ? -1 : 0,
+		 EINVAL, "mmap: MAP_PRIVATE");
 
 	/* GET_RANGES */
 	gr = (struct tdi_dmabuf_get_ranges){ .dmabuf_fd = fd, .count = 4, .ranges = (uintptr_t)r,
