@@ -53,7 +53,7 @@ bench_table() {
 			return 2
 		if (k ~ /^(zero_|gmem_fallocate_|punch_)/ || k ~ /_latency/)
 			return 3
-		if (k ~ /^(memfd|hugetlb|thp|memset|rep_stos|gmem_touch|gmem_vs)/)
+		if (k ~ /^(memfd|hugetlb|thp|memset|rep_stos|gmem_touch|gmem_vs|gmem_retouch|gmem_huge_retouch)/)
 			return 1
 		return 6
 	}

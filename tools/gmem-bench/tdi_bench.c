@@ -5,18 +5,19 @@
  *
  * QEMU's edu device is bound to tdi_dmabuf and served by the fake report
  * provider (the setup of the tdi tests, tests/guest/tdi/tdi_test.h). For
- * 1, 16 and 256 shared ranges of BAR0 (fewer if the provider or the BAR
- * cannot hold that many: the largest count that fits is used and printed)
- * it times per call:
+ * 1, 16 and 256 ranges of BAR0 in the report, shared and private in turn
+ * (fewer if the provider or the BAR cannot hold that many: the largest
+ * count that fits is used and printed) it times per call:
  *   - BIND and UNBIND (the report is fetched, validated and laid out;
  *     20 rounds),
  *   - GET_LAYOUT, GET_DMABUF (export and close of a shared DMA-BUF) and
  *     GET_RANGES,
- *   - the exporter's map path: every DMA-BUF has the same number of pages
- *     whatever the count (ranges of 1 page at the largest count, of more
- *     pages at smaller ones, with a gap between ranges so that none
- *     merge), mmap()ed and faulted page by page (the fault handler finds
- *     the fragment of each page), and, if DRM vgem is in the guest, its
+ *   - the exporter's map path: the ranges cover the BAR whatever the
+ *     count (ranges of 1 page at the largest count, of more pages at
+ *     smaller ones; neighbours differ in kind, so none merge), the shared
+ *     DMA-BUF (every other range) is mmap()ed and faulted page by page
+ *     (the fault handler finds the fragment of each page), per page; and,
+ *     if DRM vgem is in the guest, its
  *     PRIME import (a static importer, which the exporter refuses at
  *     attach: the refusal is printed instead).
  * Then the ratios t(16)/t(1) and t(max)/t(16) of each: linear growth in
@@ -76,7 +77,11 @@ static int vgem_import(int vgem, int dmabuf)
 
 /* ---- the report ---- */
 
-/* @n shared ranges of @pages pages in BAR0, each followed by a gap as large. */
+/* Shared (IS_NON_TEE_MEM, 0x4) and private ranges in turn, the first shared. */
+#define RANGE_ATTRS(i)	((i) % 2 ? 0 : 0x4)
+#define SHARED_OF(n)	(((n) + 1) / 2)
+
+/* @n report ranges of @pages pages from the start of BAR0, no gap. */
 static int configure(const char *bdf, unsigned int n, unsigned int pages)
 {
 	unsigned int i;
@@ -84,7 +89,7 @@ static int configure(const char *bdf, unsigned int n, unsigned int pages)
 	if (fake("clear %s", bdf))
 		return -1;
 	for (i = 0; i < n; i++)
-		if (fake("range %s 0 %#x %u 0x4", bdf, 2 * i * pages * PAGE, pages))
+		if (fake("range %s 0 %#x %u %#x", bdf, i * pages * PAGE, pages, RANGE_ATTRS(i)))
 			return -1;
 	return 0;
 }
@@ -97,7 +102,7 @@ static unsigned int provider_max_ranges(const char *bdf, unsigned int limit, int
 	*err = 0;
 	fake("clear %s", bdf);
 	while (n < limit) {
-		if (fake("range %s 0 %#x 1 0x4", bdf, 2 * n * PAGE)) {
+		if (fake("range %s 0 %#x 1 %#x", bdf, n * PAGE, RANGE_ATTRS(n))) {
 			*err = errno;
 			break;
 		}
@@ -115,7 +120,7 @@ static int bench_count(struct tdi_env *e, unsigned int n, unsigned int pages, in
 	struct tdi_dmabuf_get_layout lay;
 	struct tdi_dmabuf_get_ranges gr;
 	struct tdi_dmabuf_get_dmabuf g;
-	unsigned int i, k, size = n * pages * PAGE;
+	unsigned int i, k, size = SHARED_OF(n) * pages * PAGE;
 	int buf, fd, ret;
 	double t0;
 	char *m;
@@ -163,7 +168,7 @@ static int bench_count(struct tdi_env *e, unsigned int n, unsigned int pages, in
 		close(fd);
 	}
 	t[M_DMABUF] = (now() - t0) / CALLS;
-	ok(k == CALLS && g.nr_ranges == n && g.size == size,
+	ok(k == CALLS && g.nr_ranges == SHARED_OF(n) && g.size == size,
 	   "GET_DMABUF (and close): %u fragments, %llu bytes", g.nr_ranges,
 	   (unsigned long long)g.size);
 
@@ -172,7 +177,8 @@ static int bench_count(struct tdi_env *e, unsigned int n, unsigned int pages, in
 	for (k = 0; k < CALLS; k++)
 		ret |= tdi_ranges(e->dev, buf, r, LAYOUT_CAP, &gr);
 	t[M_RANGES] = (now() - t0) / CALLS;
-	ok(buf >= 0 && ret == 0 && gr.count == n, "GET_RANGES: %u fragments", gr.count);
+	ok(buf >= 0 && ret == 0 && gr.count == SHARED_OF(n), "GET_RANGES: %u fragments",
+	   gr.count);
 
 	t0 = now();
 	for (k = 0; k < MAP_ROUNDS; k++) {
@@ -227,8 +233,8 @@ int main(void)
 		goto out;
 	close(fd);
 	bar_pages = g.size / PAGE;
-	/* Ranges of one page with a one-page gap: at most half the BAR. */
-	span = bar_pages / 2;
+	/* Ranges of one page: at most one per page of the BAR. */
+	span = bar_pages;
 	maxr = provider_max_ranges(e.bdf, WANT_MAX, &err);
 	printf("bench: tdi_bar0_pages %u\n", bar_pages);
 	if (maxr < WANT_MAX)
@@ -236,7 +242,7 @@ int main(void)
 		       "the fake provider refuses more", strerror(err));
 	if (span < maxr) {
 		printf("bench: tdi_max_ranges %u (%u requested; %s)\n", span, WANT_MAX,
-		       "BAR0 holds no more separate one-page ranges");
+		       "BAR0 holds no more one-page ranges");
 		maxr = span;
 	}
 	if (maxr < WANT_MAX)
