@@ -102,13 +102,16 @@ static vm_fault_t fn##_pe_size(struct vm_fault *vmf,			\
 #define cchost_huge_fault_op(fn) fn
 #endif
 
-#ifndef CCHOST_HAVE_DMA_BUF_ATTACH_OPS_INVALIDATE
 /*
  * 7.0: the importer callback dma_buf_attach_ops.move_notify became
  * .invalidate_mappings (same contract: called with the reservation lock
- * held). No kernel header before 7.0 uses the token otherwise.
+ * held). Importers name it with CCHOST_DMA_BUF_INVALIDATE_OP(fn) in their
+ * struct dma_buf_attach_ops initialiser.
  */
-#define invalidate_mappings move_notify
+#ifdef CCHOST_HAVE_DMA_BUF_ATTACH_OPS_INVALIDATE
+#define CCHOST_DMA_BUF_INVALIDATE_OP(fn)	.invalidate_mappings = (fn)
+#else
+#define CCHOST_DMA_BUF_INVALIDATE_OP(fn)	.move_notify = (fn)
 #endif
 
 #ifndef CCHOST_HAVE_MNT_IDMAP
@@ -223,12 +226,18 @@ static inline bool cchost_vfio_feature_is_dma_buf(u32 flags)
  * vfio_device_ops members that exist only on some kernels, for variant
  * drivers that delegate them to vfio_pci_core.
  */
+#ifdef CCHOST_HAVE_VFIO_IOMMUFD_DETACH_IOAS
+#define CCHOST_VFIO_PCI_DETACH_IOAS_OP					\
+	.detach_ioas = vfio_iommufd_physical_detach_ioas,
+#else
+#define CCHOST_VFIO_PCI_DETACH_IOAS_OP
+#endif
 #ifdef CCHOST_HAVE_VFIO_IOMMUFD_PHYSICAL
 #define CCHOST_VFIO_PCI_IOMMUFD_OPS					\
 	.bind_iommufd = vfio_iommufd_physical_bind,			\
 	.unbind_iommufd = vfio_iommufd_physical_unbind,			\
 	.attach_ioas = vfio_iommufd_physical_attach_ioas,		\
-	.detach_ioas = vfio_iommufd_physical_detach_ioas,
+	CCHOST_VFIO_PCI_DETACH_IOAS_OP
 #else
 #define CCHOST_VFIO_PCI_IOMMUFD_OPS
 #endif

@@ -207,7 +207,7 @@ static void tu_move_notify_cb(struct dma_buf_attachment *attach)
 
 static const struct dma_buf_attach_ops tu_importer_ops = {
 	.allow_peer2peer = true,
-	.invalidate_mappings = tu_move_notify_cb,
+	CCHOST_DMA_BUF_INVALIDATE_OP(tu_move_notify_cb),
 };
 
 static int tu_map(void)

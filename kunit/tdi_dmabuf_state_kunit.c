@@ -12,6 +12,7 @@
  */
 #include <kunit/device.h>
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-mapping.h>
@@ -100,6 +101,8 @@ static void k_exit(struct kunit *test)
 {
 	struct k_ctx *ctx = test->priv;
 
+	/* Before the close, so that a case's unbind fault cannot pin the TDI. */
+	tdi_fake_set_fault(k_name, TDI_FAKE_FAULT_NONE);
 	if (ctx && !IS_ERR_OR_NULL(ctx->tdi)) {
 		tdi_dmabuf_tdi_close(ctx->tdi);
 		tdi_dmabuf_tdi_put(ctx->tdi);
@@ -444,17 +447,17 @@ static void k_move_notify(struct dma_buf_attachment *attach)
 
 static const struct dma_buf_attach_ops k_plain_ops = {
 	.allow_peer2peer = true,
-	.move_notify = k_move_notify,
+	CCHOST_DMA_BUF_INVALIDATE_OP(k_move_notify),
 };
 
 static const struct dma_buf_attach_ops k_secure_ops = {
 	.allow_peer2peer = true,
-	.move_notify = k_move_notify,
+	CCHOST_DMA_BUF_INVALIDATE_OP(k_move_notify),
 };
 
 static const struct dma_buf_attach_ops k_no_p2p_ops = {
 	.allow_peer2peer = false,
-	.move_notify = k_move_notify,
+	CCHOST_DMA_BUF_INVALIDATE_OP(k_move_notify),
 };
 
 static struct sg_table *k_map(struct dma_buf_attachment *attach)
@@ -628,7 +631,7 @@ static void k_slow_move_notify(struct dma_buf_attachment *attach)
 
 static const struct dma_buf_attach_ops k_slow_ops = {
 	.allow_peer2peer = true,
-	.move_notify = k_slow_move_notify,
+	CCHOST_DMA_BUF_INVALIDATE_OP(k_slow_move_notify),
 };
 
 static void k_slow_attach(struct kunit *test, struct k_slow_importer *imp,
@@ -723,6 +726,86 @@ static void tdi_state_revoke_stuck_importer(struct kunit *test)
 	k_put(shared);
 }
 
+/*
+ * A provider that refuses to unbind at close keeps the TDI: ERROR after a
+ * reopen, UNBIND retries; once the device dropped its reference, the TDI
+ * lives on for the provider, whose next error retries the unbind and frees
+ * it (a use-after-free under KASAN if the binding were forgotten).
+ */
+static void tdi_state_close_unbind_fails(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_state st;
+	struct tdi_dmabuf_tdi *tdi = ctx->tdi;
+	int i;
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(tdi), 0);
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(k_name, TDI_FAKE_FAULT_UNBIND), 0);
+	tdi_dmabuf_tdi_close(tdi);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_TRUE(test, tdi_dmabuf_tdi_held(tdi));
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_open(tdi), 0);
+	KUNIT_EXPECT_EQ(test, k_state(tdi, &st), TDI_DMABUF_STATE_ERROR);
+	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_CLOSE);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(tdi), -EALREADY);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(tdi), -EIO);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 2);
+
+	/* The device goes away while the provider still holds the TDI. */
+	tdi_dmabuf_tdi_close(tdi);
+	ctx->tdi = NULL;
+	tdi_dmabuf_tdi_put(tdi);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 3);
+	KUNIT_EXPECT_EQ(test, tdi_fake_trigger_error(k_name), 0);
+	tdi_dmabuf_tdi_flush(tdi);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 4);
+	KUNIT_EXPECT_TRUE(test, tdi_dmabuf_tdi_held(tdi));
+
+	/* The retry that succeeds drops the last reference (in the work). */
+	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(k_name, TDI_FAKE_FAULT_NONE), 0);
+	KUNIT_EXPECT_EQ(test, tdi_fake_trigger_error(k_name), 0);
+	/* tdi may be gone by now: wait on the provider's side only. */
+	for (i = 0; i < 250 && tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND) < 5; i++)
+		msleep(20);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 5);
+	KUNIT_EXPECT_EQ(test, tdi_fake_trigger_error(k_name), -ENOTCONN);
+}
+
+/*
+ * The provider's TSM destroyed the interface: tdi_dmabuf_tdi_lost() revokes
+ * before it returns, ends the binding without ->unbind(), leaves ERROR.
+ */
+static void tdi_state_provider_lost(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct dma_buf *shared, *private;
+	struct tdi_dmabuf_state st;
+
+	KUNIT_EXPECT_EQ(test, tdi_fake_lose(k_name), -ENOTCONN);
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	private = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_PRIVATE, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, private);
+
+	KUNIT_EXPECT_EQ(test, tdi_fake_lose(k_name), 0);
+	/* No flush: everything happened before the call returned. */
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, private));
+	KUNIT_EXPECT_FALSE(test, tdi_dmabuf_tdi_held(ctx->tdi));
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
+	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_PROVIDER);
+	KUNIT_EXPECT_EQ(test, st.error, ENODEV);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 0);
+	k_put(shared);
+	k_put(private);
+
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 0);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+}
+
 static struct kunit_case tdi_state_cases[] = {
 	KUNIT_CASE(tdi_state_bind_run_unbind),
 	KUNIT_CASE(tdi_state_no_provider),
@@ -732,6 +815,8 @@ static struct kunit_case tdi_state_cases[] = {
 	KUNIT_CASE(tdi_state_async_error),
 	KUNIT_CASE(tdi_state_reset_and_decode),
 	KUNIT_CASE(tdi_state_close_unbinds),
+	KUNIT_CASE(tdi_state_close_unbind_fails),
+	KUNIT_CASE(tdi_state_provider_lost),
 	KUNIT_CASE(tdi_state_ranges_foreign),
 	KUNIT_CASE(tdi_state_revoke_reaches_importer),
 	KUNIT_CASE(tdi_state_private_only_to_secure),

@@ -17,6 +17,8 @@
  *   fault NAME none|bind|report|start|unbind|short|count|outside|
  *              overlap|reserved|wrap         inject (sticky)
  *   error NAME                               signal an asynchronous error
+ *   lost NAME                                the TSM destroyed the interface
+ *                                            (tdi_dmabuf_tdi_lost())
  *
  * Numbers take C notation (0x...). /sys/kernel/debug/tdi_fake_provider/status
  * prints every device with its fault, binding and call counters. KUnit suites
@@ -25,7 +27,7 @@
  * Locking: tdi_fake_lock protects tdi_fake_devs and every field of every
  * entry. Provider callbacks take it inside the exporter's tdi->lock;
  * tdi_fake_trigger_error() calls tdi_dmabuf_tdi_error() under it, which
- * only queues work.
+ * only queues work; tdi_fake_lose() drops it before tdi_dmabuf_tdi_lost().
  */
 #include <linux/debugfs.h>
 #include <linux/device.h>
@@ -272,6 +274,39 @@ int tdi_fake_trigger_error(const char *name)
 EXPORT_SYMBOL_GPL(tdi_fake_trigger_error);
 
 /**
+ * tdi_fake_lose() - the fake TSM destroyed the interface of a bound device
+ * @name: dev_name() of the device
+ *
+ * Forgets the binding and tells the exporter synchronously
+ * (tdi_dmabuf_tdi_lost(), called without tdi_fake_lock: it takes the TDI
+ * lock, which the provider callbacks hold around tdi_fake_lock). Tests must
+ * not race it with an unbind of the same device.
+ *
+ * Return: what tdi_dmabuf_tdi_lost() returns, -ENOENT, -ENOTCONN (not bound).
+ */
+int tdi_fake_lose(const char *name)
+{
+	struct tdi_dmabuf_tdi *tdi = NULL;
+	struct tdi_fake_dev *d;
+	int ret = 0;
+
+	mutex_lock(&tdi_fake_lock);
+	d = __tdi_fake_find(name);
+	if (!d) {
+		ret = -ENOENT;
+	} else if (!d->tdi) {
+		ret = -ENOTCONN;
+	} else {
+		d->calls[TDI_FAKE_CALL_ERROR]++;
+		tdi = d->tdi;
+		d->tdi = NULL;
+	}
+	mutex_unlock(&tdi_fake_lock);
+	return tdi ? tdi_dmabuf_tdi_lost(tdi, -ENODEV) : ret;
+}
+EXPORT_SYMBOL_GPL(tdi_fake_lose);
+
+/**
  * tdi_fake_calls() - read a call counter
  * @name: dev_name() of the device
  * @call: which counter
@@ -498,6 +533,8 @@ static int tdi_fake_command(char *line)
 		return tdi_fake_clear_ranges(argv[1]);
 	if (!strcmp(argv[0], "error") && argc == 2)
 		return tdi_fake_trigger_error(argv[1]);
+	if (!strcmp(argv[0], "lost") && argc == 2)
+		return tdi_fake_lose(argv[1]);
 	if (!strcmp(argv[0], "offset") && argc == 3) {
 		if (kstrtou64(argv[2], 0, &off))
 			return -EINVAL;

@@ -43,6 +43,7 @@ int tdi_fake_clear_ranges(const char *name);
 int tdi_fake_set_mmio_offset(const char *name, u64 offset);
 int tdi_fake_set_fault(const char *name, enum tdi_fake_fault fault);
 int tdi_fake_trigger_error(const char *name);
+int tdi_fake_lose(const char *name);
 int tdi_fake_calls(const char *name, enum tdi_fake_call call);
 
 #endif /* _TDI_FAKE_PROVIDER_H */

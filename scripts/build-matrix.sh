@@ -10,6 +10,10 @@
 #   "build W=1 <kver>"   the build succeeded without a single compiler,
 #                        kernel-doc or modpost warning (offending lines shown)
 #   "vermagic <kver>"    every module was built and its vermagic names <kver>
+#   "modinfo <kver>"     every parameter of a product module has a
+#                        description, and no product module carries a
+#                        wildcard alias (a "vfio_pci:v*d*..." alias makes
+#                        tools pick the driver for every device)
 # The .ko files stay under $CCHOST_CACHE/build/<kver>. Exits non-zero on any
 # failure.
 set -euo pipefail
@@ -88,6 +92,28 @@ for kver in "${kernels[@]}"; do
 	else
 		printf '    %s\n' "${bad[@]}"
 		result_fail "vermagic $kver"
+		failed=1
+	fi
+
+	bad=()
+	while IFS= read -r -d '' ko; do
+		while IFS= read -r parm; do
+			# "name:description (type)"; no description: "name: (type)"
+			case $parm in
+			*:\ \(*\)|*:\(*\)) bad+=("${ko##*/}: parameter ${parm%%:*} has no description") ;;
+			esac
+		done < <(modinfo -F parm "$ko")
+		while IFS= read -r alias; do
+			case $alias in
+			*:v\*d\*sv\*sd\*bc\*sc\*i\*) bad+=("${ko##*/}: wildcard alias $alias") ;;
+			esac
+		done < <(modinfo -F alias "$ko")
+	done < <(find "$out/modules" -name '*.ko' -print0 | sort -z)
+	if [ ${#bad[@]} = 0 ]; then
+		result_pass "modinfo $kver"
+	else
+		printf '    %s\n' "${bad[@]}"
+		result_fail "modinfo $kver"
 		failed=1
 	fi
 done

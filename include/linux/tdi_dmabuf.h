@@ -11,7 +11,10 @@
  *    ->bind() (lock: CONFIG_UNLOCKED -> CONFIG_LOCKED), ->get_report(),
  *    ->start() (-> RUN), and on UNBIND or error ->unbind(). A provider
  *    reports asynchronous errors (the TDI left RUN, the link went down, ...)
- *    with tdi_dmabuf_tdi_error().
+ *    with tdi_dmabuf_tdi_error(), which revokes and unbinds from a work
+ *    item; when its TSM has already destroyed the interface it calls
+ *    tdi_dmabuf_tdi_lost() instead, which revokes and waits before it
+ *    returns and ends the binding without ->unbind().
  *
  *    A provider backed by the kernel's PCI TSM core (include/linux/pci-tsm.h,
  *    7.x) fits this shape: ->match() accepts devices with pdev->tsm set,
@@ -82,6 +85,11 @@ struct tdi_dmabuf_report_buf {
  * @start: move the locked interface to RUN; 0 or -errno
  * @unbind: stop the interface and return it to CONFIG_UNLOCKED; 0 or -errno.
  *	Called after a successful ->bind() (also when a later step failed).
+ *	A failed unbind is never forgotten: the TDI stays in ERROR, bound to
+ *	the provider (its module pinned, the TDI kept in memory) even after
+ *	the device is closed or removed, and the unbind is retried by UNBIND
+ *	and by the provider's next tdi_dmabuf_tdi_error(). The @tdi pointer
+ *	stays valid until an unbind returned 0.
  *
  * All callbacks run in process context under the device's TDI lock and may
  * sleep; they must not call back into the exporter except through
@@ -115,6 +123,7 @@ int tdi_dmabuf_register_provider(struct tdi_dmabuf_provider *prov);
 void tdi_dmabuf_unregister_provider(struct tdi_dmabuf_provider *prov);
 
 void tdi_dmabuf_tdi_error(struct tdi_dmabuf_tdi *tdi, int err);
+int tdi_dmabuf_tdi_lost(struct tdi_dmabuf_tdi *tdi, int err);
 struct device *tdi_dmabuf_tdi_dev(struct tdi_dmabuf_tdi *tdi);
 int tdi_dmabuf_tdi_bar(struct tdi_dmabuf_tdi *tdi, unsigned int bar,
 		       phys_addr_t *start, u64 *len);

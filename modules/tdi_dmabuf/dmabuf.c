@@ -381,6 +381,27 @@ int __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node,
 EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_buf_revoke);
 
 /**
+ * tdi_dmabuf_nr_live() - DMA-BUFs of the TDI open and not revoked
+ * @tdi: the TDI
+ *
+ * A revoked DMA-BUF never gives access again, whoever still holds its
+ * file, so it does not keep BIND from going on.
+ *
+ * Context: tdi->lock held.
+ * Return: the number of open DMA-BUFs that are not revoked.
+ */
+unsigned int tdi_dmabuf_nr_live(struct tdi_dmabuf_tdi *tdi)
+{
+	struct tdi_dmabuf_buf *buf;
+	unsigned int n = 0;
+
+	lockdep_assert_held(&tdi->lock);
+	list_for_each_entry(buf, &tdi->dmabufs, node)
+		n += !READ_ONCE(buf->revoked);
+	return n;
+}
+
+/**
  * tdi_dmabuf_export() - export the fragments of a BAR as a DMA-BUF
  * @tdi: the TDI
  * @bar: BAR index, < TDI_DMABUF_NR_BARS

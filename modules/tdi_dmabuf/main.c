@@ -694,12 +694,16 @@ static const struct pci_error_handlers tdi_dmabuf_err_handlers = {
 	.reset_prepare = tdi_dmabuf_reset_prepare,
 };
 
-/* Matches nothing by ID: bind with driver_override. */
+/*
+ * Matches nothing by ID: bind with driver_override. No MODULE_DEVICE_TABLE:
+ * its "vfio_pci:v*d*..." wildcard alias would make tools that pick a VFIO
+ * variant driver by modalias (modprobe -R, libvirt, driverctl) choose this
+ * driver for every device; vfio-pci is the generic one.
+ */
 static const struct pci_device_id tdi_dmabuf_pci_table[] = {
 	{ PCI_DRIVER_OVERRIDE_DEVICE_VFIO(PCI_ANY_ID, PCI_ANY_ID) },
 	{}
 };
-MODULE_DEVICE_TABLE(pci, tdi_dmabuf_pci_table);
 
 /*
  * TDI state under the PCI device (/sys/bus/pci/devices/<bdf>/tdi_*), readable

@@ -57,7 +57,14 @@ static void tdi_dmabuf_tdi_release(struct kref *ref)
 {
 	struct tdi_dmabuf_tdi *tdi = container_of(ref, struct tdi_dmabuf_tdi, ref);
 
-	cancel_work_sync(&tdi->error_work);
+	/* A provider binding holds a reference until its unbind succeeded. */
+	WARN_ON_ONCE(tdi->provider);
+	/*
+	 * The last reference may be the binding's, dropped by the error work
+	 * once a retried unbind succeeded: a work item may free itself.
+	 */
+	if (current_work() != &tdi->error_work)
+		cancel_work_sync(&tdi->error_work);
 	if (tdi->layout != tdi->unbound_layout)
 		kfree(tdi->layout);
 	kfree(tdi->unbound_layout);
@@ -77,6 +84,20 @@ void tdi_dmabuf_tdi_put(struct tdi_dmabuf_tdi *tdi)
 	kref_put(&tdi->ref, tdi_dmabuf_tdi_release);
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_put);
+
+/*
+ * Unlock, then drop the reference of a provider binding that ended under
+ * the lock (it may be the last one: never under tdi->lock).
+ */
+static void tdi_dmabuf_unlock(struct tdi_dmabuf_tdi *tdi)
+{
+	bool put = tdi->put_binding;
+
+	tdi->put_binding = false;
+	mutex_unlock(&tdi->lock);
+	if (put)
+		tdi_dmabuf_tdi_put(tdi);
+}
 
 static void __tdi_dmabuf_set_layout(struct tdi_dmabuf_tdi *tdi,
 				    struct tdi_dmabuf_layout *layout)
@@ -122,7 +143,14 @@ int __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause)
 }
 EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_tdi_revoke_all);
 
-/* Unbind from the provider if bound; drop the provider once it let go. */
+/*
+ * Unbind from the provider if bound; drop the provider once it let go. A
+ * failed unbind keeps everything: the provider still holds the TDI (its
+ * private pages stay unreachable), so its module stays pinned and the TDI
+ * referenced, whoever closes or removes the device, until an unbind
+ * succeeds (UNBIND, or a provider error on the TDI in ERROR). The binding's
+ * reference is dropped by tdi_dmabuf_unlock().
+ */
 static int __tdi_dmabuf_provider_unbind(struct tdi_dmabuf_tdi *tdi)
 {
 	int ret = 0;
@@ -139,20 +167,11 @@ static int __tdi_dmabuf_provider_unbind(struct tdi_dmabuf_tdi *tdi)
 			return ret;
 		}
 		tdi->provider_bound = false;
+		tdi->put_binding = true;
 	}
 	tdi_dmabuf_provider_put(tdi->provider);
 	tdi->provider = NULL;
 	return 0;
-}
-
-/* Unbind, and forget the binding even if the provider refuses. */
-static void __tdi_dmabuf_provider_drop(struct tdi_dmabuf_tdi *tdi)
-{
-	lockdep_assert_held(&tdi->lock);
-	if (__tdi_dmabuf_provider_unbind(tdi)) {
-		tdi->provider_bound = false;
-		__tdi_dmabuf_provider_unbind(tdi);
-	}
 }
 
 static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
@@ -162,6 +181,12 @@ static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 	lockdep_assert_held(&tdi->lock);
 
 	ret = __tdi_dmabuf_tdi_revoke_all(tdi, cause);
+	if (tdi->state == TDI_DMABUF_STATE_ERROR && tdi->provider_bound) {
+		/* An unbind failed earlier: the provider's error retries it. */
+		if (!ret && !__tdi_dmabuf_provider_unbind(tdi))
+			__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+		return ret;
+	}
 	if (tdi->state != TDI_DMABUF_STATE_LOCKED &&
 	    tdi->state != TDI_DMABUF_STATE_RUN)
 		return ret;
@@ -200,7 +225,7 @@ int tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 
 	mutex_lock(&tdi->lock);
 	ret = __tdi_dmabuf_tdi_fail(tdi, cause, err);
-	mutex_unlock(&tdi->lock);
+	tdi_dmabuf_unlock(tdi);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_fail);
@@ -224,8 +249,9 @@ static void tdi_dmabuf_error_work(struct work_struct *work)
  *
  * The error is applied asynchronously: every DMA-BUF of the device is
  * revoked, the provider's ->unbind() is called and the TDI enters ERROR.
- * Valid from ->bind() until ->unbind() returns; ignored if the TDI is no
- * longer bound when it is applied.
+ * Valid from ->bind() until ->unbind() returns 0; ignored if the TDI is no
+ * longer bound when it is applied. On a TDI in ERROR that the provider
+ * still holds (an unbind failed), it retries the unbind.
  *
  * Context: any context.
  */
@@ -235,6 +261,50 @@ void tdi_dmabuf_tdi_error(struct tdi_dmabuf_tdi *tdi, int err)
 	schedule_work(&tdi->error_work);
 }
 EXPORT_SYMBOL_GPL(tdi_dmabuf_tdi_error);
+
+/**
+ * tdi_dmabuf_tdi_lost() - the TSM already tore the TDI down: revoke now
+ * @tdi: the TDI passed to the provider's ->bind()
+ * @err: negative errno recorded as the TDI's error (0 is taken as -EIO)
+ *
+ * For a provider whose TSM destroyed the interface on its own (so that
+ * ->unbind() has nothing left to do and the MMIO may already be gone):
+ * unlike tdi_dmabuf_tdi_error(), every DMA-BUF of the device is revoked and
+ * waited for before this returns, and the binding ends without ->unbind():
+ * the provider's module is unpinned and the TDI enters ERROR (cause
+ * PROVIDER; UNBIND acknowledges it). The provider must not use @tdi once
+ * this returns, nor call it concurrently with its own ->unbind().
+ *
+ * Context: process context, may sleep; takes tdi->lock, so never from a
+ * provider callback (lockdep asserts it).
+ * Return: 0; -ETIMEDOUT if an importer still used a DMA-BUF after the wait
+ * (the binding ends anyway); -ENOTCONN if no provider holds the TDI.
+ */
+int tdi_dmabuf_tdi_lost(struct tdi_dmabuf_tdi *tdi, int err)
+{
+	int ret;
+
+	lockdep_assert_not_held(&tdi->lock);
+	mutex_lock(&tdi->lock);
+	if (!tdi->provider_bound) {
+		mutex_unlock(&tdi->lock);
+		return -ENOTCONN;
+	}
+	ret = __tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_PROVIDER);
+	if (ret)
+		dev_warn(tdi->dev, "TDI lost while an importer still uses a DMA-BUF\n");
+	trace_tdi_dmabuf_step(tdi->dev, "provider_lost", err);
+	tdi->provider_bound = false;
+	tdi->put_binding = true;
+	__tdi_dmabuf_provider_unbind(tdi);
+	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+	tdi->cause = TDI_DMABUF_CAUSE_PROVIDER;
+	tdi->error = err ? abs(err) : EIO;
+	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_ERROR);
+	tdi_dmabuf_unlock(tdi);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(tdi_dmabuf_tdi_lost);
 
 /**
  * tdi_dmabuf_tdi_flush() - apply a signalled provider error now
@@ -332,9 +402,13 @@ int tdi_dmabuf_tdi_open(struct tdi_dmabuf_tdi *tdi)
 {
 	mutex_lock(&tdi->lock);
 	tdi->closed = false;
-	tdi->cause = TDI_DMABUF_CAUSE_NONE;
-	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
-	tdi->error = 0;
+	tdi->nr_revokes = 0;
+	/* A provider that refused to unbind at close still holds the TDI. */
+	if (!tdi->provider) {
+		tdi->cause = TDI_DMABUF_CAUSE_NONE;
+		__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
+		tdi->error = 0;
+	}
 	mutex_unlock(&tdi->lock);
 	return 0;
 }
@@ -345,21 +419,35 @@ EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_open);
  * @tdi: the TDI
  *
  * DMA-BUFs that outlive the device stay revoked until their last reference
- * goes.
+ * goes. If the provider refuses to unbind, the TDI stays in ERROR, bound to
+ * it (provider module pinned, TDI referenced): a later open finds ERROR and
+ * UNBIND retries; after the device is gone, the provider's next error
+ * (tdi_dmabuf_tdi_error()) retries.
  *
  * Context: process context, may sleep.
  */
 void tdi_dmabuf_tdi_close(struct tdi_dmabuf_tdi *tdi)
 {
+	bool held;
+
 	mutex_lock(&tdi->lock);
 	/* Close cannot be refused: a timeout was already reported. */
 	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_CLOSE);
-	/* Nothing left to retry with: forget the binding. */
-	__tdi_dmabuf_provider_drop(tdi);
-	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
-	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
+	if (!__tdi_dmabuf_provider_unbind(tdi)) {
+		__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+		__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
+	} else {
+		/* Never forgotten: the provider still holds the TDI. */
+		dev_err(tdi->dev, "provider %s still holds the TDI after close: kept bound until an unbind succeeds\n",
+			tdi->provider->name);
+		tdi->cause = TDI_DMABUF_CAUSE_CLOSE;
+		__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_ERROR);
+	}
 	tdi->closed = true;
-	mutex_unlock(&tdi->lock);
+	held = tdi->provider;
+	tdi_dmabuf_unlock(tdi);
+	if (held)
+		return;
 	/* The provider no longer signals; drop anything still queued. */
 	cancel_work_sync(&tdi->error_work);
 	atomic_set(&tdi->error_pending, 0);
@@ -424,12 +512,13 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
  *
  * Context: process context, may sleep; takes tdi->lock.
  * Return: 0 (state RUN) or the errno documented for TDI_DMABUF_IOCTL_BIND
- * (state UNBOUND).
+ * (state UNBOUND; ERROR if the provider then refused to unbind).
  */
 int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 {
 	struct tdi_dmabuf_layout *empty;
 	struct tdi_dmabuf_provider *prov;
+	unsigned int n;
 	int ret;
 
 	mutex_lock(&tdi->lock);
@@ -441,9 +530,10 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 		ret = -EALREADY;
 		goto out_unlock;
 	}
-	if (tdi->nr_dmabufs) {
-		dev_dbg(tdi->dev, "BIND refused: %u DMA-BUF(s) still open\n",
-			tdi->nr_dmabufs);
+	n = tdi_dmabuf_nr_live(tdi);
+	if (n) {
+		dev_dbg(tdi->dev, "BIND refused: %u DMA-BUF(s) open and not revoked\n",
+			n);
 		ret = -EBUSY;
 		goto out_unlock;
 	}
@@ -477,6 +567,8 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 	__tdi_dmabuf_set_layout(tdi, empty);
 	tdi->provider = prov;
 	tdi->provider_bound = true;
+	/* The provider holds the TDI until its unbind succeeds. */
+	kref_get(&tdi->ref);
 	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_LOCKED);
 
 	ret = __tdi_dmabuf_tdi_run(tdi);
@@ -489,13 +581,17 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 err_unbind:
 	/* Half-way: nothing may survive that saw the TDI locked. */
 	__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_BIND);
-	__tdi_dmabuf_provider_drop(tdi);
-	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
 	tdi->cause = TDI_DMABUF_CAUSE_BIND;
-	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
 	tdi->error = -ret;
+	if (__tdi_dmabuf_provider_unbind(tdi)) {
+		/* Still held: ERROR, as after a failed UNBIND. */
+		__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_ERROR);
+		goto out_unlock;
+	}
+	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
 out_unlock:
-	mutex_unlock(&tdi->lock);
+	tdi_dmabuf_unlock(tdi);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_bind);
@@ -532,7 +628,7 @@ int tdi_dmabuf_tdi_unbind(struct tdi_dmabuf_tdi *tdi)
 	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
 	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_UNBOUND);
 out_unlock:
-	mutex_unlock(&tdi->lock);
+	tdi_dmabuf_unlock(tdi);
 	return ret;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_unbind);

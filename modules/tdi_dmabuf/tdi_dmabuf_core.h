@@ -142,7 +142,8 @@ struct tdi_dmabuf_tdi_ops {
 
 /**
  * struct tdi_dmabuf_tdi - the TDI of one device
- * @ref: held by the embedding driver and by every DMA-BUF
+ * @ref: held by the embedding driver, by every DMA-BUF and by a provider
+ *	binding
  * @dev: the device (a reference is held)
  * @ops: hooks of the embedding driver
  * @bars: exportable BARs, fixed at init
@@ -152,13 +153,16 @@ struct tdi_dmabuf_tdi_ops {
  * @state: TDI_DMABUF_STATE_*
  * @closed: the embedding device was closed; no new DMA-BUFs, no provider
  * @provider: provider of the current binding, its module pinned
- * @provider_bound: @provider's ->bind() succeeded, ->unbind() not yet
+ * @provider_bound: @provider's ->bind() succeeded, ->unbind() not yet; the
+ *	binding holds a reference on the TDI meanwhile
+ * @put_binding: the binding ended under @lock; its reference is dropped
+ *	after the unlock
  * @unbound_layout: every exportable BAR shared, built at create
  * @layout: @unbound_layout while no provider holds the TDI, else the last
  *	report's layout (an empty one before the first report)
  * @dmabufs: open DMA-BUFs (struct tdi_dmabuf_buf.node)
  * @nr_dmabufs: entries in @dmabufs
- * @nr_revokes: revocations since init
+ * @nr_revokes: DMA-BUFs revoked since the device was last opened
  * @cause: TDI_DMABUF_CAUSE_* of the last revocation
  * @error: positive errno of the last error transition
  * @revoke_timeout: how long a revocation waits for importers, in jiffies
@@ -177,6 +181,7 @@ struct tdi_dmabuf_tdi {
 	bool closed;
 	struct tdi_dmabuf_provider *provider;
 	bool provider_bound;
+	bool put_binding;
 	struct tdi_dmabuf_layout *unbound_layout;
 	struct tdi_dmabuf_layout *layout;
 	struct list_head dmabufs;
@@ -219,6 +224,7 @@ struct dma_buf *tdi_dmabuf_export(struct tdi_dmabuf_tdi *tdi, u32 bar,
 int tdi_dmabuf_buf_ranges(struct tdi_dmabuf_tdi *tdi, struct dma_buf *dmabuf,
 			  struct tdi_dmabuf_range *ranges, unsigned int *count,
 			  u32 *bar, u32 *kind, bool *revoked);
+unsigned int tdi_dmabuf_nr_live(struct tdi_dmabuf_tdi *tdi);
 int __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node,
 			    bool *revoked);
 

@@ -33,6 +33,10 @@
  *   other reported pages private, pages in no reported range are in neither.
  *   In ERROR while the provider still holds the TDI (its unbind failed) the
  *   last report's layout stays.
+ * - Closing the VFIO device revokes every DMA-BUF and unbinds the TDI. If the
+ *   provider refuses, the TDI stays bound to it, in ERROR (cause CLOSE): the
+ *   next open finds ERROR and UNBIND retries. GET_STATE's nr_revokes counts
+ *   from the open.
  * - From BIND until the provider let go of the TDI, the VFIO region of an
  *   exportable BAR reaches only pages the report marked shared: read(2),
  *   write(2) and mmap(2) of any other offset fail with EACCES, and an
@@ -42,7 +46,8 @@
  *   exists). VFIO_DEVICE_IOEVENTFD fails with EACCES, and BIND fails with
  *   EBUSY while an ioeventfd is registered. vfio-pci's own DMA-BUF export
  *   (VFIO_DEVICE_FEATURE_DMA_BUF) is never offered: use GET_DMABUF.
- * - BIND is refused with EBUSY while any DMA-BUF of the device is open.
+ * - BIND is refused with EBUSY while any DMA-BUF of the device is open and
+ *   not revoked (a revoked one never gives access again, whoever holds it).
  * - Any error (provider error, device reset, memory decode disabled, a bind
  *   failing half-way, unbind) revokes every open DMA-BUF of the device:
  *   importers are told to drop their mappings, new attachments/mappings fail,
@@ -75,6 +80,12 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
+/*
+ * Linux's ioctl-number.rst lists 0xB6 for linux/fpga-dfl.h (DFL FPGA, its own
+ * character devices). These ioctls are only ever decoded by the tdi_dmabuf
+ * driver on its VFIO device fds, which never reach a DFL driver, so the two
+ * cannot be confused; a code of its own is to be requested on submission.
+ */
 #define TDI_DMABUF_MAGIC	0xB6
 
 /* TDI states (struct tdi_dmabuf_state.state, struct tdi_dmabuf_get_layout.state) */
@@ -121,11 +132,12 @@ struct tdi_dmabuf_bind {
  * reads the TDISP DEVICE_INTERFACE_REPORT, validates it and derives the
  * shared/private layout, then asks the provider to start the TDI. On success
  * the state is RUN. On failure the provider is unbound again, any DMA-BUF is
- * revoked and the state is UNBOUND.
+ * revoked and the state is UNBOUND; if the provider then refuses to unbind,
+ * the state is ERROR (as after a failed UNBIND).
  *
  * Errors:
  *  EINVAL   unknown flags or non-zero reserved fields
- *  EBUSY    a DMA-BUF of the device is still open (close them first), an
+ *  EBUSY    a DMA-BUF of the device is open and not revoked (close it), an
  *           ioeventfd is registered, or (before Linux 6.10) a BAR of the
  *           device is mmap()ed through the VFIO device fd
  *  EALREADY the TDI is bound (LOCKED, RUN) or in ERROR (UNBIND it first)
@@ -135,7 +147,7 @@ struct tdi_dmabuf_bind {
  *  EIO      memory decode of the device is disabled
  *  other    the provider's own error from lock/bind, report or start
  */
-#define TDI_DMABUF_IOCTL_BIND	_IOWR(TDI_DMABUF_MAGIC, 0x00, struct tdi_dmabuf_bind)
+#define TDI_DMABUF_IOCTL_BIND	_IOW(TDI_DMABUF_MAGIC, 0x00, struct tdi_dmabuf_bind)
 
 /*
  * TDI_DMABUF_IOCTL_UNBIND - stop and unbind the TDI.
@@ -152,7 +164,7 @@ struct tdi_dmabuf_bind {
  *  other    the provider failed to unbind: DMA-BUFs are revoked anyway, the
  *           state is ERROR; UNBIND may be retried
  */
-#define TDI_DMABUF_IOCTL_UNBIND	_IOWR(TDI_DMABUF_MAGIC, 0x01, struct tdi_dmabuf_bind)
+#define TDI_DMABUF_IOCTL_UNBIND	_IOW(TDI_DMABUF_MAGIC, 0x01, struct tdi_dmabuf_bind)
 
 /**
  * struct tdi_dmabuf_state - argument of GET_STATE
@@ -161,7 +173,7 @@ struct tdi_dmabuf_bind {
  * @cause: out: TDI_DMABUF_CAUSE_* of the last revocation
  * @error: out: positive errno of the last error transition, 0 if none
  * @nr_dmabufs: out: DMA-BUFs of the device that are still open
- * @nr_revokes: out: revocations performed since the device was opened
+ * @nr_revokes: out: DMA-BUFs revoked since the VFIO device was last opened
  * @reserved: must be 0
  */
 struct tdi_dmabuf_state {

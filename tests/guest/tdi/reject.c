@@ -46,6 +46,13 @@ int main(void)
 	ok_errno(ioctl(e.dev, TDI_DMABUF_IOCTL_UNBIND, &b), EINVAL, "unbind: unknown flags");
 	ok_errno(tdi_unbind(e.dev), ENOTCONN, "unbind while unbound: ENOTCONN");
 	ok_errno(ioctl(e.dev, TDI_DMABUF_IOCTL_BIND, NULL), EFAULT, "bind: bad pointer");
+	/* BIND and UNBIND only read their argument: _IOW, never _IOWR. */
+	memset(&b, 0, sizeof(b));
+	ok_errno(ioctl(e.dev, _IOWR(_IOC_TYPE(TDI_DMABUF_IOCTL_BIND), 0x00, struct tdi_dmabuf_bind),
+		       &b), ENOTTY, "bind with the read-write direction: unknown ioctl (ENOTTY)");
+	ok_errno(ioctl(e.dev, _IOWR(_IOC_TYPE(TDI_DMABUF_IOCTL_UNBIND), 0x01,
+				    struct tdi_dmabuf_bind), &b),
+		 ENOTTY, "unbind with the read-write direction: unknown ioctl (ENOTTY)");
 
 	/* GET_STATE */
 	memset(&st, 0, sizeof(st));
