@@ -45,6 +45,7 @@
 #include <linux/dma-buf.h>
 #include <linux/file.h>
 #include <linux/fcntl.h>
+#include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/pci.h>
@@ -108,8 +109,20 @@ static bool tdi_dmabuf_pci_mem_enabled(struct tdi_dmabuf_tdi *tdi)
 	return cmd & PCI_COMMAND_MEMORY;
 }
 
+/* Smallest page of the IOMMU domain the device is attached to, 0 if none. */
+static u64 tdi_dmabuf_pci_iommu_granule(struct tdi_dmabuf_tdi *tdi)
+{
+	struct iommu_domain *domain;
+
+	domain = iommu_get_domain_for_dev(tdi_dmabuf_tdi_dev(tdi));
+	if (!domain || !domain->pgsize_bitmap)
+		return 0;
+	return 1ULL << __ffs(domain->pgsize_bitmap);
+}
+
 static const struct tdi_dmabuf_tdi_ops tdi_dmabuf_pci_tdi_ops = {
 	.mem_enabled = tdi_dmabuf_pci_mem_enabled,
+	.iommu_granule = tdi_dmabuf_pci_iommu_granule,
 };
 
 /* Reject a malformed ioctl argument, saying which. */

@@ -132,6 +132,11 @@ struct tdi_dmabuf_bind {
  *  ENODEV   no report provider handles this device
  *  EBADMSG  the report is malformed (length, count, range outside a BAR,
  *           overlap, wrap, reserved bits); the kernel log says which
+ *  EOPNOTSUPP a boundary between shared, private and unreported pages of
+ *           the report is not aligned to the larger of the kernel's page
+ *           size and the smallest page of the device's IOMMU domain (when
+ *           one is known): such a split cannot be mapped; the kernel's
+ *           debug log (dev_dbg) names the BAR, the offset and the alignment
  *  EIO      memory decode of the device is disabled
  *  other    the provider's own error from lock/bind, report or start
  */
