@@ -137,7 +137,9 @@ int tdi_dmabuf_layout_check_align(const struct tdi_dmabuf_layout *layout,
 
 /**
  * struct tdi_dmabuf_tdi_ops - hooks of the embedding driver
- * @mem_enabled: true if the device decodes memory (PCI_COMMAND_MEMORY)
+ * @mem_enabled: true if the MMIO of the device may be accessed (memory
+ *	decode on, powered up); called under tdi->lock, inside whatever
+ *	the embedding driver holds around BIND and GET_DMABUF
  * @iommu_granule: smallest page the IOMMU maps for the device, 0 if
  *	unknown; optional
  */
