@@ -212,6 +212,27 @@ static inline bool cchost_vfio_pci_vma_pos(struct pci_dev *pdev,
 #endif
 }
 
+/*
+ * __vfio_pci_memory_enabled() - may the BARs of a vfio-pci device be
+ * accessed, as vfio-pci decides it for its own BAR accesses and faults:
+ * the device is in D0..D2 and the virtual PCI_COMMAND of the VFIO user has
+ * memory decode on (vdev->vconfig, never the physical register), except for
+ * devices without a memory bit of their own (pdev->no_command_memory: SR-IOV
+ * VFs, whose decode the PF's VF MSE bit controls). Caller holds
+ * vdev->memory_lock. Newer kernels export it; before, it is private to
+ * vfio-pci (drivers/vfio/pci/vfio_pci_priv.h) and this is the same test.
+ */
+#ifndef CCHOST_HAVE_VFIO_PCI_MEMORY_ENABLED
+static inline bool __vfio_pci_memory_enabled(struct vfio_pci_core_device *vdev)
+{
+	u16 virt_cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
+
+	if ((__force int)vdev->pdev->current_state >= (__force int)PCI_D3hot)
+		return false;
+	return vdev->pdev->no_command_memory || (virt_cmd & PCI_COMMAND_MEMORY);
+}
+#endif
+
 /* Is a VFIO_DEVICE_FEATURE request vfio-pci's own DMA-BUF export (7.0)? */
 static inline bool cchost_vfio_feature_is_dma_buf(u32 flags)
 {

@@ -4,6 +4,7 @@
  * (suite tdi_dmabuf_layout).
  */
 #include <kunit/test.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "../modules/tdi_dmabuf/tdi_dmabuf_core.h"
@@ -162,8 +163,105 @@ static void tdi_layout_unbound(struct kunit *test)
 	kfree(layout);
 }
 
+/* Shared/private boundaries against the alignment BIND requires. */
+struct align_case {
+	const char *name;
+	unsigned int nr;
+	struct lay_range in[4];		/* sorted, non-overlapping */
+	u64 align;
+	int ret;
+	u32 bar;			/* of the first misaligned boundary */
+	u64 offset;
+};
+
+static const struct align_case align_cases[] = {
+	{ "4 KiB: any page split", 4,
+	  { { 0, 0, 0x1000, NT }, { 0, 0x1000, 0x1000, 0 }, { 0, 0x3000, 0x1000, NT },
+	    { 2, 0x4000, 0x1000, 0 } },
+	  SZ_4K, 0 },
+	{ "64 KiB: shared/private at 4 KiB", 2,
+	  { { 0, 0, 0x1000, NT }, { 0, 0x1000, 0xf000, 0 } },
+	  SZ_64K, -EOPNOTSUPP, 0, 0x1000 },
+	{ "64 KiB: split on 64 KiB", 2,
+	  { { 0, 0, 0x10000, NT }, { 0, 0x10000, 0x10000, 0 } },
+	  SZ_64K, 0 },
+	{ "64 KiB: private ends before a hole at 4 KiB", 2,
+	  { { 0, 0, 0x10000, NT }, { 0, 0x10000, 0x1000, 0 } },
+	  SZ_64K, -EOPNOTSUPP, 0, 0x11000 },
+	{ "64 KiB: hole before a shared range", 1,
+	  { { 0, 0x3000, 0xd000, NT } },
+	  SZ_64K, -EOPNOTSUPP, 0, 0x3000 },
+	{ "64 KiB: MSI-X page inside private memory is no boundary", 3,
+	  { { 0, 0, 0x8000, 0 }, { 0, 0x8000, 0x1000, TDI_REPORT_ATTR_MSIX_TABLE },
+	    { 0, 0x9000, 0x7000, 0 } },
+	  SZ_64K, 0 },
+	{ "64 KiB: BAR ends are no boundaries", 1,
+	  { { 3, 0, 0x4000, 0 } },
+	  SZ_64K, 0 },
+	{ "64 KiB: misaligned in the second BAR", 2,
+	  { { 0, 0, 0x100000, NT }, { 2, 0, 0x2000, NT } },
+	  SZ_64K, -EOPNOTSUPP, 2, 0x2000 },
+};
+
+static const struct tdi_dmabuf_bar align_bars[TDI_DMABUF_NR_BARS] = {
+	[0] = { 0x3f00000000ULL, 0x100000 },
+	[2] = { 0x3f10000000ULL, 0x10000 },
+	[3] = { 0x3f20000000ULL, 0x4000 },	/* smaller than 64 KiB */
+};
+
+static void align_case_desc(const struct align_case *c, char *desc)
+{
+	strscpy(desc, c->name, KUNIT_PARAM_DESC_SIZE);
+}
+
+KUNIT_ARRAY_PARAM(align, align_cases, align_case_desc);
+
+static void tdi_layout_align(struct kunit *test)
+{
+	const struct align_case *c = test->param_value;
+	struct tdi_dmabuf_layout *layout;
+	struct tdi_dmabuf_report *r;
+	u32 bar = U32_MAX;
+	u64 offset = U64_MAX;
+	unsigned int i;
+
+	r = kunit_kzalloc(test, struct_size(r, ranges, c->nr), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->nr_ranges = c->nr;
+	for (i = 0; i < c->nr; i++) {
+		r->ranges[i].bar = c->in[i].bar;
+		r->ranges[i].offset = c->in[i].offset;
+		r->ranges[i].len = c->in[i].len;
+		r->ranges[i].attrs = c->in[i].attrs;
+	}
+	layout = tdi_dmabuf_layout_from_report(r);
+	KUNIT_ASSERT_NOT_NULL(test, layout);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_check_align(layout, align_bars, c->align,
+							    &bar, &offset), c->ret);
+	if (c->ret) {
+		KUNIT_EXPECT_EQ(test, bar, c->bar);
+		KUNIT_EXPECT_EQ(test, offset, c->offset);
+	}
+	kfree(layout);
+}
+
+/* Without a bound TDI nothing is split: aligned for any alignment. */
+static void tdi_layout_unbound_aligned(struct kunit *test)
+{
+	struct tdi_dmabuf_layout *layout = tdi_dmabuf_layout_unbound(align_bars);
+	u64 offset;
+	u32 bar;
+
+	KUNIT_ASSERT_NOT_NULL(test, layout);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_check_align(layout, align_bars, SZ_1M,
+							    &bar, &offset), 0);
+	kfree(layout);
+}
+
 static struct kunit_case tdi_layout_cases[] = {
 	KUNIT_CASE_PARAM(tdi_layout_table, lay_gen_params),
+	KUNIT_CASE_PARAM(tdi_layout_align, align_gen_params),
+	KUNIT_CASE(tdi_layout_unbound_aligned),
 	KUNIT_CASE(tdi_layout_holes_are_neither),
 	KUNIT_CASE(tdi_layout_unbound),
 	{}

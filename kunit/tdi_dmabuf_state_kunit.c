@@ -20,6 +20,7 @@
 #include <linux/fcntl.h>
 #include <linux/file.h>
 #include <linux/scatterlist.h>
+#include <linux/sizes.h>
 #include <linux/workqueue.h>
 
 #include "../modules/tdi_dmabuf/tdi_dmabuf_core.h"
@@ -47,8 +48,17 @@ static bool k_mem_enabled(struct tdi_dmabuf_tdi *tdi)
 	return !k_mem_off;
 }
 
+/* IOMMU granule the fake device reports (0: unknown). */
+static u64 k_granule;
+
+static u64 k_iommu_granule(struct tdi_dmabuf_tdi *tdi)
+{
+	return k_granule;
+}
+
 static const struct tdi_dmabuf_tdi_ops k_ops = {
 	.mem_enabled = k_mem_enabled,
+	.iommu_granule = k_iommu_granule,
 };
 
 struct k_ctx {
@@ -90,6 +100,7 @@ static int k_init(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdi_fake_add_range(k_name, 2, 0, 16, NON_TEE), 0);
 
 	k_mem_off = false;
+	k_granule = 0;
 	ctx->tdi = tdi_dmabuf_tdi_create(ctx->dev, &k_ops, k_bars);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->tdi);
 	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_open(ctx->tdi), 0);
@@ -271,6 +282,29 @@ static void tdi_state_bind_faults(struct kunit *test)
 	k_put(shared);
 
 	KUNIT_ASSERT_EQ(test, tdi_fake_set_fault(k_name, TDI_FAKE_FAULT_NONE), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_RUN);
+}
+
+/*
+ * A report whose shared/private split is finer than the IOMMU maps: BIND
+ * fails with -EOPNOTSUPP and the provider is unbound again. The fake
+ * report's private range ends at 132 KiB, next to unreported pages.
+ */
+static void tdi_state_bind_misaligned(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_state st;
+
+	k_granule = SZ_64K;
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_UNBOUND);
+	KUNIT_EXPECT_EQ(test, st.error, EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_START), 0);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
+
+	/* A granule no larger than PAGE_SIZE changes nothing. */
+	k_granule = SZ_4K;
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_RUN);
 }
@@ -811,6 +845,7 @@ static struct kunit_case tdi_state_cases[] = {
 	KUNIT_CASE(tdi_state_no_provider),
 	KUNIT_CASE(tdi_state_busy_and_private_rules),
 	KUNIT_CASE_PARAM(tdi_state_bind_faults, fault_gen_params),
+	KUNIT_CASE(tdi_state_bind_misaligned),
 	KUNIT_CASE(tdi_state_unbind_fails),
 	KUNIT_CASE(tdi_state_async_error),
 	KUNIT_CASE(tdi_state_reset_and_decode),

@@ -13,8 +13,14 @@
  *
  * Without a bound TDI every exportable BAR is one shared fragment.
  *
+ * A boundary between shared, private and unreported pages must fall on a
+ * page of the CPU (PAGE_SIZE, for mmap and the region checks) and of the
+ * IOMMU (for importers' DMA mappings); a report that needs a finer split
+ * than both offer is refused (tdi_dmabuf_layout_check_align()).
+ *
  * Locking: none; pure functions of their arguments.
  */
+#include <linux/align.h>
 #include <linux/slab.h>
 #include <kunit/visibility.h>
 
@@ -129,3 +135,64 @@ unsigned int tdi_dmabuf_layout_count(const struct tdi_dmabuf_layout *layout,
 	return n;
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_layout_count);
+
+/* Kind of page a fragment holds: private, or shared. */
+static bool tdi_dmabuf_frag_private(const struct tdi_dmabuf_frag *f)
+{
+	return f->flags & TDI_DMABUF_RANGE_PRIVATE;
+}
+
+/* Does @b continue @a without a change of kind (both in the same BAR)? */
+static bool tdi_dmabuf_frag_continues(const struct tdi_dmabuf_frag *a,
+				      const struct tdi_dmabuf_frag *b)
+{
+	return a->bar == b->bar && a->offset + a->len == b->offset &&
+	       tdi_dmabuf_frag_private(a) == tdi_dmabuf_frag_private(b);
+}
+
+/**
+ * tdi_dmabuf_layout_check_align() - are the shared/private boundaries aligned?
+ * @layout: a layout of tdi_dmabuf_layout_from_report() (sorted, merged)
+ * @bars: the BARs it splits
+ * @align: required alignment of a boundary's host physical address, a
+ *	power of two (max(PAGE_SIZE, IOMMU granule))
+ * @bar: out: BAR of the first misaligned boundary
+ * @offset: out: its offset in the BAR
+ *
+ * A boundary is an offset inside a BAR where the kind of page changes
+ * between shared, private and in no fragment. Where only the flags change
+ * (an MSI-X table inside private memory) there is none, nor at either end
+ * of a BAR.
+ *
+ * Return: 0, or -EOPNOTSUPP if a boundary is not a multiple of @align.
+ */
+int tdi_dmabuf_layout_check_align(const struct tdi_dmabuf_layout *layout,
+				  const struct tdi_dmabuf_bar *bars, u64 align,
+				  u32 *bar, u64 *offset)
+{
+	unsigned int i;
+
+	for (i = 0; i < layout->nr; i++) {
+		const struct tdi_dmabuf_frag *f = &layout->frags[i];
+		const struct tdi_dmabuf_bar *b = &bars[f->bar];
+		u64 end = f->offset + f->len;
+		bool start_is_boundary, end_is_boundary;
+
+		start_is_boundary = f->offset &&
+			!(i && tdi_dmabuf_frag_continues(f - 1, f));
+		end_is_boundary = end != b->len &&
+			!(i + 1 < layout->nr && tdi_dmabuf_frag_continues(f, f + 1));
+		if (start_is_boundary && !IS_ALIGNED(b->start + f->offset, align)) {
+			*bar = f->bar;
+			*offset = f->offset;
+			return -EOPNOTSUPP;
+		}
+		if (end_is_boundary && !IS_ALIGNED(b->start + end, align)) {
+			*bar = f->bar;
+			*offset = end;
+			return -EOPNOTSUPP;
+		}
+	}
+	return 0;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_layout_check_align);

@@ -12,8 +12,13 @@
  *    any other function or bus reset through the driver's
  *    ->reset_prepare() (called by the PCI core under the device lock);
  *  - AER errors: ->error_detected();
- *  - memory decode disabled: a config write through the device fd that
- *    leaves PCI_COMMAND_MEMORY clear (new DMA-BUFs and BIND then fail -EIO);
+ *  - MMIO taken away: a config write through the device fd that clears the
+ *    memory bit of PCI_COMMAND or puts the device into D3hot (PMCSR), and
+ *    VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY. The revoke runs before vfio-pci
+ *    writes the hardware, and the request fails with -EBUSY if an importer
+ *    does not let go in time (as a reset does). While memory decode is off
+ *    as vfio-pci sees it (tdi_dmabuf_vfio_mem_enabled()), new DMA-BUFs and
+ *    BIND fail with -EIO;
  *  - the device fd closing: the TDI is unbound as well.
  *
  * From BIND until the provider let go of the TDI, the VFIO region of an
@@ -26,11 +31,22 @@
  * refused with -EBUSY while one exists. BIND is also refused while an
  * ioeventfd is registered. Unbound, everything is vfio-pci's.
  *
- * Locking: @region_rwsem of struct tdi_dmabuf_device is taken for reading
- * around every region access and BAR fault (check and access as one), and
- * for writing by BIND around the zap and the provider's bind. Order:
+ * Locking: @mmio_rwsem of struct tdi_dmabuf_device is taken for writing by
+ * every config write and by low-power entry (revoke, then vfio-pci's
+ * hardware write), and for reading by BIND and GET_DMABUF: none of those
+ * passes its memory-enabled check between a revoke and the write that takes
+ * the MMIO away. Their check itself runs under vdev->memory_lock (read),
+ * which orders it against vfio-pci's own paths (resets, its zap before
+ * disabling), as vfio-pci orders its BAR faults.
+ * @region_rwsem is taken for reading around every BAR access and fault
+ * (check and access as one), and for writing by BIND around the zap and the
+ * provider's bind. Config-space accesses take no region_rwsem: they reach
+ * no BAR, and before 6.10 vfio-pci's zap takes the mmap_lock of every
+ * mapping's mm inside a config write. Order:
+ *   mmio_rwsem -> mmap_lock (user copies; vfio-pci's zap before 6.10)
+ *   mmio_rwsem -> region_rwsem -> vdev->memory_lock -> tdi->lock (BIND)
+ *   mmio_rwsem -> vdev->memory_lock -> tdi->lock (GET_DMABUF)
  *   mmap_lock -> region_rwsem -> vdev->memory_lock -> tdi->lock
- *   region_rwsem -> tdi->lock (BIND, and the checks)
  * A region read or write copies from or to userspace inside region_rwsem;
  * a page fault there would take mmap_lock inside region_rwsem, the reverse of
  * the order above. So the buffer is faulted in first and the access runs
@@ -45,6 +61,7 @@
 #include <linux/dma-buf.h>
 #include <linux/file.h>
 #include <linux/fcntl.h>
+#include <linux/iommu.h>
 #include <linux/module.h>
 #include <linux/pagemap.h>
 #include <linux/pci.h>
@@ -64,6 +81,8 @@
  * struct tdi_dmabuf_device - one device bound to the driver
  * @core: the vfio-pci core device
  * @tdi: the TDI; created at init, reference dropped at release
+ * @mmio_rwsem: orders the paths that take MMIO away (write: revoke, then
+ *	vfio-pci's hardware write) against BIND and GET_DMABUF (read)
  * @region_rwsem: orders BIND (write) against region accesses, BAR mmaps
  *	and faults (read), so that none passes its check before BIND and
  *	reaches the BAR after it
@@ -72,6 +91,7 @@
 struct tdi_dmabuf_device {
 	struct vfio_pci_core_device core;
 	struct tdi_dmabuf_tdi *tdi;
+	struct rw_semaphore mmio_rwsem;
 	struct rw_semaphore region_rwsem;
 	atomic_t nr_bar_vmas;
 };
@@ -98,18 +118,62 @@ static struct tdi_dmabuf_device *tdi_dmabuf_from_pdev(struct pci_dev *pdev)
 	return container_of(core, struct tdi_dmabuf_device, core);
 }
 
+/*
+ * Memory decode as vfio-pci sees it, never the physical register (a VF's
+ * memory bit is hard-wired to 0): __vfio_pci_memory_enabled() (the VFIO
+ * user's virtual PCI_COMMAND, the power state), and not in runtime low
+ * power (VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY), where vfio-pci refuses BAR
+ * faults too. For a device without a memory bit (pdev->no_command_memory:
+ * VFs) vfio-pci ignores the virtual bit; the TDI does not: a VFIO user who
+ * clears it has its DMA-BUFs revoked and gets no new ones, as on a PF.
+ * Context: vdev->memory_lock held.
+ */
+static bool tdi_dmabuf_vfio_mem_enabled(struct vfio_pci_core_device *vdev)
+{
+	u16 virt_cmd;
+
+	lockdep_assert_held(&vdev->memory_lock);
+	/* Not open: no config space of the user's. */
+	if (!vdev->vconfig)
+		return false;
+	virt_cmd = le16_to_cpu(*(__le16 *)&vdev->vconfig[PCI_COMMAND]);
+	return !vdev->pm_runtime_engaged && __vfio_pci_memory_enabled(vdev) &&
+	       (virt_cmd & PCI_COMMAND_MEMORY);
+}
+
+/* ->mem_enabled(): the TDI core asks under vdev->memory_lock (read). */
 static bool tdi_dmabuf_pci_mem_enabled(struct tdi_dmabuf_tdi *tdi)
 {
 	struct pci_dev *pdev = to_pci_dev(tdi_dmabuf_tdi_dev(tdi));
-	u16 cmd;
 
-	if (pci_read_config_word(pdev, PCI_COMMAND, &cmd))
-		return false;
-	return cmd & PCI_COMMAND_MEMORY;
+	return tdi_dmabuf_vfio_mem_enabled(dev_get_drvdata(&pdev->dev));
+}
+
+/* The same, taking vdev->memory_lock. */
+static bool tdi_dmabuf_mmio_enabled(struct tdi_dmabuf_device *tdev)
+{
+	bool on;
+
+	down_read(&tdev->core.memory_lock);
+	on = tdi_dmabuf_vfio_mem_enabled(&tdev->core);
+	up_read(&tdev->core.memory_lock);
+	return on;
+}
+
+/* Smallest page of the IOMMU domain the device is attached to, 0 if none. */
+static u64 tdi_dmabuf_pci_iommu_granule(struct tdi_dmabuf_tdi *tdi)
+{
+	struct iommu_domain *domain;
+
+	domain = iommu_get_domain_for_dev(tdi_dmabuf_tdi_dev(tdi));
+	if (!domain || !domain->pgsize_bitmap)
+		return 0;
+	return 1ULL << __ffs(domain->pgsize_bitmap);
 }
 
 static const struct tdi_dmabuf_tdi_ops tdi_dmabuf_pci_tdi_ops = {
 	.mem_enabled = tdi_dmabuf_pci_mem_enabled,
+	.iommu_granule = tdi_dmabuf_pci_iommu_granule,
 };
 
 /* Reject a malformed ioctl argument, saying which. */
@@ -177,9 +241,10 @@ static int tdi_dmabuf_ioctl_get_layout(struct tdi_dmabuf_tdi *tdi,
 	return ret;
 }
 
-static int tdi_dmabuf_ioctl_get_dmabuf(struct tdi_dmabuf_tdi *tdi,
+static int tdi_dmabuf_ioctl_get_dmabuf(struct tdi_dmabuf_device *tdev,
 				       void __user *uarg)
 {
+	struct tdi_dmabuf_tdi *tdi = tdev->tdi;
 	struct tdi_dmabuf_get_dmabuf arg;
 	struct dma_buf *dmabuf;
 	unsigned int nr = 0;
@@ -197,8 +262,13 @@ static int tdi_dmabuf_ioctl_get_dmabuf(struct tdi_dmabuf_tdi *tdi,
 	    (arg.open_flags & O_ACCMODE) == O_ACCMODE)
 		return tdi_dmabuf_einval(tdi, "GET_DMABUF open_flags");
 
+	/* No DMA-BUF while MMIO is being taken away (see Locking). */
+	down_read(&tdev->mmio_rwsem);
+	down_read(&tdev->core.memory_lock);
 	dmabuf = tdi_dmabuf_tdi_get_dmabuf(tdi, arg.bar, arg.kind,
 					   arg.open_flags & O_ACCMODE);
+	up_read(&tdev->core.memory_lock);
+	up_read(&tdev->mmio_rwsem);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
 
@@ -331,14 +401,19 @@ static int tdi_dmabuf_ioctl_bind_dev(struct tdi_dmabuf_device *tdev,
 		return tdi_dmabuf_ioctl_bind(tdev->tdi, cmd, uarg);
 	if (tdi_dmabuf_fault_in_arg(cmd, uarg))
 		return -EFAULT;
+	down_read(&tdev->mmio_rwsem);
 	down_write(&tdev->region_rwsem);
 	ret = tdi_dmabuf_bind_locked_down(tdev);
 	if (!ret) {
+		/* The memory-enabled check (and the bind) under memory_lock. */
+		down_read(&tdev->core.memory_lock);
 		pagefault_disable();
 		ret = tdi_dmabuf_ioctl_bind(tdev->tdi, cmd, uarg);
 		pagefault_enable();
+		up_read(&tdev->core.memory_lock);
 	}
 	up_write(&tdev->region_rwsem);
+	up_read(&tdev->mmio_rwsem);
 	return ret;
 }
 
@@ -389,7 +464,7 @@ static long tdi_dmabuf_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	case TDI_DMABUF_IOCTL_GET_LAYOUT:
 		return tdi_dmabuf_ioctl_get_layout(tdi, uarg);
 	case TDI_DMABUF_IOCTL_GET_DMABUF:
-		return tdi_dmabuf_ioctl_get_dmabuf(tdi, uarg);
+		return tdi_dmabuf_ioctl_get_dmabuf(tdev, uarg);
 	case TDI_DMABUF_IOCTL_GET_RANGES:
 		return tdi_dmabuf_ioctl_get_ranges(tdi, uarg);
 	case VFIO_DEVICE_IOEVENTFD:
@@ -407,16 +482,44 @@ static long tdi_dmabuf_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	return vfio_pci_core_ioctl(core_vdev, cmd, arg);
 }
 
+/* Does a VFIO_DEVICE_FEATURE request put the device into runtime low power? */
+static bool tdi_dmabuf_feature_low_power(u32 flags)
+{
+	u32 feature = flags & VFIO_DEVICE_FEATURE_MASK;
+
+	if (!(flags & VFIO_DEVICE_FEATURE_SET) || (flags & VFIO_DEVICE_FEATURE_PROBE))
+		return false;
+	return feature == VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY ||
+	       feature == VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY_WITH_WAKEUP;
+}
+
 static int tdi_dmabuf_device_feature(struct vfio_device *core_vdev, u32 flags,
 				     void __user *arg, size_t argsz)
 {
+	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
+	int ret;
+
 	/*
 	 * vfio-pci's own DMA-BUFs cover caller-chosen BAR ranges and are not
 	 * revoked by a bind: TDI_DMABUF_IOCTL_GET_DMABUF replaces them.
 	 */
 	if (cchost_vfio_feature_is_dma_buf(flags))
 		return -ENOTTY;
-	return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+	if (!tdi_dmabuf_feature_low_power(flags))
+		return vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+
+	/*
+	 * Low power takes the MMIO away (vfio-pci zaps its BAR mappings and
+	 * refuses faults from here on): revoke first, and not at all while
+	 * an importer still uses a DMA-BUF.
+	 */
+	down_write(&tdev->mmio_rwsem);
+	if (tdi_dmabuf_tdi_fail(tdev->tdi, TDI_DMABUF_CAUSE_MEMORY, -EIO))
+		ret = -EBUSY;
+	else
+		ret = vfio_pci_core_ioctl_feature(core_vdev, flags, arg, argsz);
+	up_write(&tdev->mmio_rwsem);
+	return ret;
 }
 
 /*
@@ -457,22 +560,84 @@ static ssize_t tdi_dmabuf_read(struct vfio_device *core_vdev, char __user *buf,
 			     false);
 }
 
+/*
+ * Would a config write of @count bytes at @pos from @buf take the MMIO
+ * away: clear the memory bit of PCI_COMMAND, or write D3hot into the PM
+ * capability's PMCSR? vfio-pci splits a config write into naturally aligned
+ * pieces and changes memory decode or power state only for a piece that
+ * starts at PCI_COMMAND or at PCI_PM_CTRL (both dword aligned), so the
+ * byte there decides. Return: 1 yes, 0 no, -EFAULT.
+ */
+static int tdi_dmabuf_cfg_write_takes_mmio(struct pci_dev *pdev,
+					   const char __user *buf, u64 pos,
+					   size_t count)
+{
+	u64 pmcsr = pdev->pm_cap ? pdev->pm_cap + PCI_PM_CTRL : 0;
+	u8 b;
+
+	if (pos <= PCI_COMMAND && PCI_COMMAND - pos < count) {
+		if (get_user(b, (const u8 __user *)buf + (PCI_COMMAND - pos)))
+			return -EFAULT;
+		if (!(b & PCI_COMMAND_MEMORY))
+			return 1;
+	}
+	if (pmcsr && pos <= pmcsr && pmcsr - pos < count) {
+		if (get_user(b, (const u8 __user *)buf + (pmcsr - pos)))
+			return -EFAULT;
+		/* PowerState 3: D3hot */
+		if ((b & PCI_PM_CTRL_STATE_MASK) == 3)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A config write: revoke before a write that takes the MMIO away reaches
+ * the hardware (refused with -EBUSY if an importer does not let go), all
+ * under mmio_rwsem so that no GET_DMABUF or BIND slips in between.
+ */
+static ssize_t tdi_dmabuf_config_write(struct tdi_dmabuf_device *tdev,
+				       const char __user *buf, size_t count,
+				       loff_t *ppos)
+{
+	struct vfio_pci_core_device *vdev = &tdev->core;
+	ssize_t ret;
+	int off;
+
+	down_write(&tdev->mmio_rwsem);
+	off = tdi_dmabuf_cfg_write_takes_mmio(vdev->pdev, buf,
+					      *ppos & VFIO_PCI_OFFSET_MASK, count);
+	if (off < 0) {
+		ret = off;
+		goto out_unlock;
+	}
+	if (off && tdi_dmabuf_tdi_fail(tdev->tdi, TDI_DMABUF_CAUSE_MEMORY, -EIO)) {
+		ret = -EBUSY;
+		goto out_unlock;
+	}
+	ret = vfio_pci_core_write(&vdev->vdev, buf, count, ppos);
+	/*
+	 * vfio-pci reads the buffer again: if another thread changed it in
+	 * between, the MMIO can be gone without the check above knowing.
+	 * Revoke then, late; normally there is nothing left to revoke.
+	 */
+	if (!tdi_dmabuf_mmio_enabled(tdev))
+		tdi_dmabuf_tdi_fail(tdev->tdi, TDI_DMABUF_CAUSE_MEMORY, -EIO);
+out_unlock:
+	up_write(&tdev->mmio_rwsem);
+	return ret;
+}
+
 static ssize_t tdi_dmabuf_write(struct vfio_device *core_vdev,
 				const char __user *buf, size_t count,
 				loff_t *ppos)
 {
 	struct tdi_dmabuf_device *tdev = tdi_dmabuf_from_vdev(core_vdev);
-	unsigned int index = VFIO_PCI_OFFSET_TO_INDEX(*ppos);
-	u64 pos = *ppos & VFIO_PCI_OFFSET_MASK;
-	ssize_t ret;
 
+	if (VFIO_PCI_OFFSET_TO_INDEX(*ppos) == VFIO_PCI_CONFIG_REGION_INDEX)
+		return tdi_dmabuf_config_write(tdev, buf, count, ppos);
 	/* vfio_pci_core_write() only reads from the buffer. */
-	ret = tdi_dmabuf_rw(tdev, (char __user *)buf, count, ppos, true);
-	if (ret > 0 && index == VFIO_PCI_CONFIG_REGION_INDEX &&
-	    pos < PCI_COMMAND + 2 && pos + ret > PCI_COMMAND &&
-	    !tdi_dmabuf_pci_mem_enabled(tdev->tdi))
-		tdi_dmabuf_tdi_fail(tdev->tdi, TDI_DMABUF_CAUSE_MEMORY, -EIO);
-	return ret;
+	return tdi_dmabuf_rw(tdev, (char __user *)buf, count, ppos, true);
 }
 
 static struct tdi_dmabuf_device *tdi_dmabuf_from_vma(struct vm_area_struct *vma)
@@ -614,6 +779,7 @@ static int tdi_dmabuf_init_dev(struct vfio_device *core_vdev)
 		return ret;
 	}
 	tdev->tdi = tdi;
+	init_rwsem(&tdev->mmio_rwsem);
 	init_rwsem(&tdev->region_rwsem);
 	atomic_set(&tdev->nr_bar_vmas, 0);
 	return 0;

@@ -459,6 +459,19 @@ static bool tdi_dmabuf_mem_enabled(struct tdi_dmabuf_tdi *tdi)
 	return !tdi->ops || !tdi->ops->mem_enabled || tdi->ops->mem_enabled(tdi);
 }
 
+/*
+ * Boundaries between shared and private pages must fall on what both the
+ * CPU (PAGE_SIZE) and the device's IOMMU map; 0 from the hook is unknown.
+ */
+static u64 tdi_dmabuf_tdi_align(struct tdi_dmabuf_tdi *tdi)
+{
+	u64 granule = 0;
+
+	if (tdi->ops && tdi->ops->iommu_granule)
+		granule = tdi->ops->iommu_granule(tdi);
+	return max_t(u64, PAGE_SIZE, granule);
+}
+
 /* LOCKED: fetch, validate and apply the report, then start. */
 static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 {
@@ -467,6 +480,8 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 	enum tdi_dmabuf_report_fault fault = TDI_REPORT_OK;
 	struct tdi_dmabuf_layout *layout;
 	struct tdi_dmabuf_report *report;
+	u64 align, where;
+	u32 bar;
 	int ret;
 
 	lockdep_assert_held(&tdi->lock);
@@ -492,6 +507,15 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 	kfree(report);
 	if (!layout)
 		return -ENOMEM;
+	align = tdi_dmabuf_tdi_align(tdi);
+	ret = tdi_dmabuf_layout_check_align(layout, tdi->bars, align, &bar, &where);
+	trace_tdi_dmabuf_step(tdi->dev, "align", ret);
+	if (ret) {
+		dev_dbg(tdi->dev, "provider %s: BAR %u: shared/private boundary at %#llx not aligned to %#llx (PAGE_SIZE %#lx or the IOMMU granule)\n",
+			prov->name, bar, where, align, PAGE_SIZE);
+		kfree(layout);
+		return ret;
+	}
 
 	ret = prov->ops->start(prov, tdi);
 	trace_tdi_dmabuf_step(tdi->dev, "start", ret);

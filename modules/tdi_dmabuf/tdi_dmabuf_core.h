@@ -129,15 +129,23 @@ struct tdi_dmabuf_layout *
 tdi_dmabuf_layout_unbound(const struct tdi_dmabuf_bar *bars);
 unsigned int tdi_dmabuf_layout_count(const struct tdi_dmabuf_layout *layout,
 				     u32 bar, u32 kind);
+int tdi_dmabuf_layout_check_align(const struct tdi_dmabuf_layout *layout,
+				  const struct tdi_dmabuf_bar *bars, u64 align,
+				  u32 *bar, u64 *offset);
 
 /* state.c */
 
 /**
  * struct tdi_dmabuf_tdi_ops - hooks of the embedding driver
- * @mem_enabled: true if the device decodes memory (PCI_COMMAND_MEMORY)
+ * @mem_enabled: true if the MMIO of the device may be accessed (memory
+ *	decode on, powered up); called under tdi->lock, inside whatever
+ *	the embedding driver holds around BIND and GET_DMABUF
+ * @iommu_granule: smallest page the IOMMU maps for the device, 0 if
+ *	unknown; optional
  */
 struct tdi_dmabuf_tdi_ops {
 	bool (*mem_enabled)(struct tdi_dmabuf_tdi *tdi);
+	u64 (*iommu_granule)(struct tdi_dmabuf_tdi *tdi);
 };
 
 /**

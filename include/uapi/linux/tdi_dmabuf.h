@@ -48,7 +48,19 @@
  *   (VFIO_DEVICE_FEATURE_DMA_BUF) is never offered: use GET_DMABUF.
  * - BIND is refused with EBUSY while any DMA-BUF of the device is open and
  *   not revoked (a revoked one never gives access again, whoever holds it).
- * - Any error (provider error, device reset, memory decode disabled, a bind
+ * - Memory decode is judged as vfio-pci judges BAR access, never from the
+ *   physical register: the VFIO user's virtual PCI_COMMAND memory bit (as
+ *   read and written through the VFIO config region), the device in D0-D2,
+ *   and not in VFIO runtime low power (VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY
+ *   until LOW_POWER_EXIT). On an SR-IOV VF, whose physical bit is
+ *   hard-wired to 0, the virtual bit counts too (vfio-pci ignores it).
+ *   A config write that clears the memory bit or writes D3hot to PMCSR, and
+ *   LOW_POWER_ENTRY, revoke every DMA-BUF before vfio-pci changes the
+ *   device (a bound TDI enters ERROR with cause MEMORY); if an importer
+ *   does not let go in time (see below) the write or the feature request
+ *   fails with EBUSY and vfio-pci does not change the device (what was
+ *   revoked stays revoked).
+ * - Any error (provider error, device reset, memory decode off, a bind
  *   failing half-way, unbind) revokes every open DMA-BUF of the device:
  *   importers are told to drop their mappings, new attachments/mappings fail,
  *   CPU mappings of shared DMA-BUFs are zapped (later access: SIGBUS) and
@@ -98,7 +110,7 @@
 #define TDI_DMABUF_CAUSE_NONE		0
 #define TDI_DMABUF_CAUSE_PROVIDER	1	/* provider signalled an error */
 #define TDI_DMABUF_CAUSE_RESET		2	/* device reset */
-#define TDI_DMABUF_CAUSE_MEMORY		3	/* memory decode disabled */
+#define TDI_DMABUF_CAUSE_MEMORY		3	/* memory decode off, D3hot, low power */
 #define TDI_DMABUF_CAUSE_BIND		4	/* bind failed half-way */
 #define TDI_DMABUF_CAUSE_UNBIND		5	/* UNBIND */
 #define TDI_DMABUF_CAUSE_CLOSE		6	/* VFIO device closed */
@@ -144,7 +156,12 @@ struct tdi_dmabuf_bind {
  *  ENODEV   no report provider handles this device
  *  EBADMSG  the report is malformed (length, count, range outside a BAR,
  *           overlap, wrap, reserved bits); the kernel log says which
- *  EIO      memory decode of the device is disabled
+ *  EOPNOTSUPP a boundary between shared, private and unreported pages of
+ *           the report is not aligned to the larger of the kernel's page
+ *           size and the smallest page of the device's IOMMU domain (when
+ *           one is known): such a split cannot be mapped; the kernel's
+ *           debug log (dev_dbg) names the BAR, the offset and the alignment
+ *  EIO      memory decode of the device is off (see "Memory decode" above)
  *  other    the provider's own error from lock/bind, report or start
  */
 #define TDI_DMABUF_IOCTL_BIND	_IOW(TDI_DMABUF_MAGIC, 0x00, struct tdi_dmabuf_bind)
@@ -287,7 +304,7 @@ struct tdi_dmabuf_get_dmabuf {
  *  ENODEV   @bar is not an exportable memory BAR (I/O, empty, not page sized)
  *  ENOENT   the BAR has no fragment of @kind in the current layout
  *  EPERM    private DMA-BUF requested while the TDI is not in RUN
- *  EIO      memory decode of the device is disabled
+ *  EIO      memory decode of the device is off (see "Memory decode" above)
  *  ENOMEM, EMFILE, ENFILE  resources
  */
 #define TDI_DMABUF_IOCTL_GET_DMABUF	_IOWR(TDI_DMABUF_MAGIC, 0x04, struct tdi_dmabuf_get_dmabuf)

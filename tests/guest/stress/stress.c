@@ -1759,14 +1759,16 @@ static void op_tdi_config(struct worker *w)
 			cmd |= 0x2;	/* memory decode on is the usual state */
 		else
 			cmd &= ~0x2;
-		EXPECT(w, pwrite(tdi.dev, &cmd, 2, cfg_off + 4) == 2 ? 0 : -1, EIO, EINVAL);
+		/* EBUSY: memory decode off while an importer holds a DMA-BUF. */
+		EXPECT(w, pwrite(tdi.dev, &cmd, 2, cfg_off + 4) == 2 ? 0 : -1, EIO, EINVAL,
+		       EBUSY);
 		return;
 	}
 	if (EXPECT(w, pread(tdi.dev, &pmcsr, 2, cfg_off + pm_cap + 4) == 2 ? 0 : -1, EIO))
 		return;
 	pmcsr = (pmcsr & ~3) | (below(&w->r, 2) ? 3 : 0);	/* D3hot or D0 */
 	EXPECT(w, pwrite(tdi.dev, &pmcsr, 2, cfg_off + pm_cap + 4) == 2 ? 0 : -1, EIO,
-	       EINVAL);
+	       EINVAL, EBUSY);
 }
 
 static void op_tdi_invalid(struct worker *w)

@@ -118,20 +118,19 @@ static inline int modload(const char *args)
 	return system(cmd) == 0 ? 0 : -1;
 }
 
-/* Load, bind edu to tdi_dmabuf and open it; TAP lines for each step. */
-static inline int tdi_setup(struct tdi_env *e, int with_fake)
+/*
+ * Load the modules, bind @bdf (called @what in the TAP lines) to tdi_dmabuf
+ * and attach its group to a type1 container; the device fd is left to the
+ * caller (tdi_open_dev()). TAP lines for each step.
+ */
+static inline int tdi_setup_bdf(struct tdi_env *e, const char *bdf, const char *what,
+				int with_fake)
 {
 	struct vfio_group_status gs = { .argsz = sizeof(gs) };
 	char path[300], link[300];
 	ssize_t n;
 
-	memset(e, 0, sizeof(*e));
-	e->group = -1;
-	e->container = -1;
-	e->dev = -1;
-	if (!ok(find_edu(e->bdf, sizeof(e->bdf)) == 0, "edu device present"))
-		return -1;
-	say("edu device at %s", e->bdf);
+	snprintf(e->bdf, sizeof(e->bdf), "%s", bdf);
 	if (!ok(modload("tdi_dmabuf") == 0, "modload tdi_dmabuf"))
 		return -1;
 	/* vfio's softdep loaded type1; the guest IOMMU has no IRQ remapping. */
@@ -148,7 +147,7 @@ static inline int tdi_setup(struct tdi_env *e, int with_fake)
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver", e->bdf);
 	n = readlink(path, link, sizeof(link) - 1);
 	link[n > 0 ? n : 0] = 0;
-	if (!ok(n > 0 && strstr(link, "/tdi_dmabuf"), "edu bound to tdi_dmabuf"))
+	if (!ok(n > 0 && strstr(link, "/tdi_dmabuf"), "%s bound to tdi_dmabuf", what))
 		return -1;
 
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", e->bdf);
@@ -168,8 +167,31 @@ static inline int tdi_setup(struct tdi_env *e, int with_fake)
 	    !ok(ioctl(e->container, VFIO_SET_IOMMU, VFIO_TYPE1v2_IOMMU) == 0,
 		"type1v2 IOMMU: %s", strerror(errno)))
 		return -1;
-	e->dev = ioctl(e->group, VFIO_GROUP_GET_DEVICE_FD, e->bdf);
-	if (!ok(e->dev >= 0, "VFIO device fd of %s", e->bdf))
+	return 0;
+}
+
+/* The VFIO device fd of @name (a BDF, optionally " vf_token=UUID"); -1. */
+static inline int tdi_open_dev(struct tdi_env *e, const char *name)
+{
+	e->dev = ioctl(e->group, VFIO_GROUP_GET_DEVICE_FD, name);
+	return e->dev;
+}
+
+/* Load, bind edu to tdi_dmabuf and open it; TAP lines for each step. */
+static inline int tdi_setup(struct tdi_env *e, int with_fake)
+{
+	char bdf[256];
+
+	memset(e, 0, sizeof(*e));
+	e->group = -1;
+	e->container = -1;
+	e->dev = -1;
+	if (!ok(find_edu(bdf, sizeof(bdf)) == 0, "edu device present"))
+		return -1;
+	say("edu device at %s", bdf);
+	if (tdi_setup_bdf(e, bdf, "edu", with_fake))
+		return -1;
+	if (!ok(tdi_open_dev(e, e->bdf) >= 0, "VFIO device fd of %s", e->bdf))
 		return -1;
 	return 0;
 }
