@@ -9,8 +9,10 @@
  *                             register as user "testuser"
  *            detach           unregister, drop pins, put the file
  *            veto 0|1         refuse (1) or accept (0) every prepare
- *            delay MS         sleep MS milliseconds in every prepare that
- *                             accepts (keeps conversions in flight longer)
+ *            delay MS         sleep MS milliseconds (up to 10 s) in every
+ *                             prepare that accepts (keeps conversions in
+ *                             flight longer), uninterruptibly, as a user
+ *                             waiting for its device would
  *            lazy 0|1         on move_notify, keep the mapping (1) until
  *                             dmabuf_detach, or drop it at once (0)
  *            pin OFF LEN      pin a byte range; unpin OFF LEN drops it
@@ -411,7 +413,7 @@ static int tu_command(char *cmd)
 		return 0;
 	}
 	if (sscanf(cmd, "delay %d", &v) == 1) {
-		if (v < 0 || v > 1000)
+		if (v < 0 || v > 10000)
 			return -EINVAL;
 		WRITE_ONCE(tu_delay_ms, v);
 		return 0;
