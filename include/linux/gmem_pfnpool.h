@@ -86,9 +86,10 @@ struct gmem_pfnpool_range {
  * @prepare: the range is about to change. Return 0 to agree or a negative
  *	errno (normally -EBUSY) to refuse. Must not change any state that
  *	@abort would have to undo beyond what the user itself tracks: after a
- *	refusal by any user, @abort is called on those that agreed. Called
- *	with no gmem_pfnpool lock held; may sleep; may call
- *	gmem_pfnpool_lookup(), which fails with -EAGAIN on the range.
+ *	refusal by any user, or a fatal signal of the converting task, @abort
+ *	is called on those that agreed. Called with no gmem_pfnpool lock held;
+ *	may sleep; may call gmem_pfnpool_lookup(), which fails with -EAGAIN on
+ *	the range.
  * @commit: all users agreed: stop using the PFNs of the range through any
  *	mapping set up before. Cannot fail. Called with the file's mapping
  *	lock held for write: must not fault on a mapping of the same file.

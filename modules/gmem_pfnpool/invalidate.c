@@ -67,6 +67,15 @@
  * parallel and only serialise on gf->map_lock for their short commit phase.
  * Waiting for an overlapping conversion is killable (-EINTR).
  *
+ * Prepare callbacks may take long (a user waits for its device), and the
+ * range stays BLOCKED meanwhile. The converting task does not wait for them
+ * past a fatal signal:
+ *  - A fatal signal of the converting task is checked before each prepare
+ *    and after the last one: every user that prepared is aborted, in
+ *    reverse, and the conversion returns -EINTR with nothing changed (the
+ *    task is dying; whatever it converted for will not use the result).
+ *    Once all prepared, the commit phase is short and runs to its end.
+ *
  * Locking: gf->users_rwsem (read) -> gf->map_lock (write, commit only) ->
  * gf->lock. Users are called with users_rwsem held for read and, for commit,
  * map_lock held for write; lockdep is told about the callback phase through
@@ -368,9 +377,18 @@ static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
 	lock_map_acquire(&gmem_pfnpool_invalidate_map);
 
 	list_for_each_entry(user, &gf->users, node) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto abort;
+		}
 		ret = gmem_pfnpool_prepare_one(gf, user, inv);
 		if (ret)
 			goto abort;
+	}
+	/* The last prepare may have been long too; @user is the list head. */
+	if (fatal_signal_pending(current)) {
+		ret = -EINTR;
+		goto abort;
 	}
 
 	down_write(&gf->map_lock);
@@ -391,9 +409,13 @@ static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
 	goto unlock_users;
 
 abort:
-	atomic64_inc(&gf->stats.vetoes);
-	trace_gmem_pfnpool_inv_veto(gmem_pfnpool_file_ino(gf), range,
-				    inv->veto->name, inv->veto->index, ret);
+	if (ret != -EINTR) {
+		atomic64_inc(&gf->stats.vetoes);
+		trace_gmem_pfnpool_inv_veto(gmem_pfnpool_file_ino(gf), range,
+					    inv->veto->name, inv->veto->index,
+					    ret);
+	}
+	/* Every user before @user prepared: abort them, last first. */
 	list_for_each_entry_continue_reverse(user, &gf->users, node)
 		if (user->ops->abort)
 			user->ops->abort(user, range);
@@ -429,7 +451,9 @@ static bool gmem_pfnpool_convert_noop(struct gmem_pfnpool_file *gf,
  * @veto: out: on -EBUSY, who refused and where
  *
  * Context: may sleep; must not be called from a user callback.
- * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR.
+ * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR on a fatal
+ * signal while waiting for an overlapping conversion or before the commit
+ * phase (the users that prepared are aborted; nothing changed).
  */
 int gmem_pfnpool_convert(struct gmem_pfnpool_file *gf, pgoff_t start,
 			 pgoff_t end, u32 attr, struct gmem_pfnpool_veto *veto)
@@ -460,7 +484,8 @@ EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_convert);
  * The pages read as zero when touched again (fresh, zeroed memory).
  *
  * Context: may sleep.
- * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR.
+ * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR as for
+ * gmem_pfnpool_convert().
  */
 int gmem_pfnpool_punch(struct gmem_pfnpool_file *gf, pgoff_t start,
 		       pgoff_t end, struct gmem_pfnpool_veto *veto)

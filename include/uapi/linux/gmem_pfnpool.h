@@ -107,8 +107,9 @@ struct gmem_pfnpool_create {
  * Errors: EINVAL bad range, flags, attr or reserved; EBUSY a user refused
  * (error_offset and error_user tell which, and where; a DMA-BUF importer
  * that cannot be revoked is named as described at
- * GMEM_PFNPOOL_IOC_EXPORT_DMABUF); EINTR a fatal signal
- * arrived while waiting for an overlapping conversion; ENOMEM.
+ * GMEM_PFNPOOL_IOC_EXPORT_DMABUF); EINTR a fatal signal arrived while
+ * waiting for an overlapping conversion or while users prepared (those that
+ * prepared are aborted: nothing changed); ENOMEM.
  */
 struct gmem_pfnpool_set_attr {
 	__u64 offset;
