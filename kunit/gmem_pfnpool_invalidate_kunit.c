@@ -195,7 +195,9 @@ static int inv_test_init(struct kunit *test)
 		snprintf(fu->name, sizeof(fu->name), "fake%u", i);
 		fu->user.name = fu->name;
 		fu->user.ops = &fake_ops;
-		gmem_pfnpool_register_user(&ctx->gf, &fu->user);
+		KUNIT_ASSERT_EQ(test,
+				gmem_pfnpool_register_user(&ctx->gf, &fu->user),
+				0);
 	}
 	test->priv = ctx;
 	return 0;
@@ -315,7 +317,8 @@ static void inv_veto_name_outlives_user(struct kunit *test)
 	fu->veto = -EBUSY;
 	fu->user.name = name;
 	fu->user.ops = &fake_ops;
-	gmem_pfnpool_register_user(&ctx->gf, &fu->user);
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_register_user(&ctx->gf, &fu->user),
+			0);
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 0, 8,
 						   GMEM_PFNPOOL_ATTR_PRIVATE,
 						   &veto), -EBUSY);

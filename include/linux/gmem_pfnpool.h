@@ -123,8 +123,11 @@ struct gmem_pfnpool_file *gmem_pfnpool_file_get(int fd);
 void gmem_pfnpool_file_put(struct gmem_pfnpool_file *gf);
 pgoff_t gmem_pfnpool_file_pages(struct gmem_pfnpool_file *gf);
 
-int gmem_pfnpool_register_user(struct gmem_pfnpool_file *gf,
-			       struct gmem_pfnpool_user *user);
+int __must_check gmem_pfnpool_register_user(struct gmem_pfnpool_file *gf,
+					    struct gmem_pfnpool_user *user);
+int __must_check
+gmem_pfnpool_unregister_user_killable(struct gmem_pfnpool_file *gf,
+				      struct gmem_pfnpool_user *user);
 void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
 				  struct gmem_pfnpool_user *user);
 

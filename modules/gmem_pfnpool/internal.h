@@ -255,7 +255,7 @@ bool gmem_pfnpool_order_fits(const struct gmem_pfnpool_map_ctx *ctx,
 unsigned int gmem_pfnpool_map_order(const struct gmem_pfnpool_map_ctx *ctx,
 				    unsigned int max_order);
 int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma);
-void gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf);
+int gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf);
 
 /* ---- file.c / main.c ---- */
 

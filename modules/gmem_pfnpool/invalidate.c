@@ -68,13 +68,16 @@
  * Waiting for an overlapping conversion is killable (-EINTR).
  *
  * Prepare callbacks may take long (a user waits for its device), and the
- * range stays BLOCKED meanwhile. The converting task does not wait for them
- * past a fatal signal:
+ * range stays BLOCKED meanwhile. Two choices keep that wait from spreading:
  *  - A fatal signal of the converting task is checked before each prepare
  *    and after the last one: every user that prepared is aborted, in
  *    reverse, and the conversion returns -EINTR with nothing changed (the
  *    task is dying; whatever it converted for will not use the result).
  *    Once all prepared, the commit phase is short and runs to its end.
+ *  - Registering and unregistering a user wait for users_rwsem, which a
+ *    conversion holds for read through all its callbacks: they wait
+ *    killably (-EINTR). gmem_pfnpool_unregister_user() is the variant for
+ *    teardown paths that cannot fail; it waits until the conversion ends.
  *
  * Locking: gf->users_rwsem (read) -> gf->map_lock (write, commit only) ->
  * gf->lock. Users are called with users_rwsem held for read and, for commit,
@@ -510,37 +513,31 @@ EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_punch);
  *	stays registered)
  * @user: the user, with @name and @ops set
  *
- * From now on @user is called for every change of the file.
+ * From now on @user is called for every change of the file. Waits for a
+ * conversion that is calling users to finish, killably.
  *
  * Context: may sleep; not from a user callback.
- * Return: 0.
+ * Return: 0, or -EINTR on a fatal signal (@user is not registered).
  */
 int gmem_pfnpool_register_user(struct gmem_pfnpool_file *gf,
 			       struct gmem_pfnpool_user *user)
 {
 	INIT_LIST_HEAD(&user->pins);
-	down_write(&gf->users_rwsem);
+	if (down_write_killable(&gf->users_rwsem))
+		return -EINTR;
 	list_add_tail(&user->node, &gf->users);
 	up_write(&gf->users_rwsem);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(gmem_pfnpool_register_user);
 
-/**
- * gmem_pfnpool_unregister_user() - unregister a user, dropping its pins
- * @gf: the file
- * @user: a registered user
- *
- * Waits for a conversion that is calling users to finish.
- *
- * Context: may sleep; not from a user callback.
- */
-void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
-				  struct gmem_pfnpool_user *user)
+/* Unregister @user, with users_rwsem held for write. */
+static void __gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
+					   struct gmem_pfnpool_user *user)
 {
 	struct gmem_pfnpool_pin *pin, *tmp;
 
-	down_write(&gf->users_rwsem);
+	lockdep_assert_held_write(&gf->users_rwsem);
 	list_del(&user->node);
 	mutex_lock(&gf->lock);
 	list_for_each_entry_safe(pin, tmp, &user->pins, node) {
@@ -548,6 +545,47 @@ void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
 		kfree(pin);
 	}
 	mutex_unlock(&gf->lock);
+}
+
+/**
+ * gmem_pfnpool_unregister_user_killable() - unregister a user, dropping its
+ *	pins, unless a fatal signal arrives first
+ * @gf: the file
+ * @user: a registered user
+ *
+ * Waits for a conversion that is calling users to finish, killably.
+ *
+ * Context: may sleep; not from a user callback.
+ * Return: 0, or -EINTR on a fatal signal (@user stays registered).
+ */
+int gmem_pfnpool_unregister_user_killable(struct gmem_pfnpool_file *gf,
+					  struct gmem_pfnpool_user *user)
+{
+	if (down_write_killable(&gf->users_rwsem))
+		return -EINTR;
+	__gmem_pfnpool_unregister_user(gf, user);
+	up_write(&gf->users_rwsem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(gmem_pfnpool_unregister_user_killable);
+
+/**
+ * gmem_pfnpool_unregister_user() - unregister a user, dropping its pins
+ * @gf: the file
+ * @user: a registered user
+ *
+ * For teardown paths that cannot fail (release of the user's object): waits
+ * for a conversion that is calling users to finish, uninterruptibly. Where
+ * the caller can report an error, use
+ * gmem_pfnpool_unregister_user_killable().
+ *
+ * Context: may sleep; not from a user callback.
+ */
+void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
+				  struct gmem_pfnpool_user *user)
+{
+	down_write(&gf->users_rwsem);
+	__gmem_pfnpool_unregister_user(gf, user);
 	up_write(&gf->users_rwsem);
 }
 EXPORT_SYMBOL_GPL(gmem_pfnpool_unregister_user);

@@ -453,11 +453,15 @@ static const struct gmem_pfnpool_user_ops gmem_pfnpool_mmap_user_ops = {
 
 /**
  * gmem_pfnpool_mmap_user_init() - register the userspace mappings as a user
- * @gf: a file with a mapping
+ * @gf: a new file, not yet visible to anyone (its mapping may still be
+ *	unset: nothing converts it before it has a struct file)
+ *
+ * Return: 0, or -EINTR as gmem_pfnpool_register_user() (which cannot wait
+ * for a file nobody else knows).
  */
-void gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf)
+int gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf)
 {
 	gf->mmap_user.name = "mmap";
 	gf->mmap_user.ops = &gmem_pfnpool_mmap_user_ops;
-	gmem_pfnpool_register_user(gf, &gf->mmap_user);
+	return gmem_pfnpool_register_user(gf, &gf->mmap_user);
 }

@@ -176,7 +176,8 @@ struct gmem_pfnpool_get_attr {
  *
  * Errors: EINVAL bad range, flags or reserved, or a part of the range is not
  * shared; EAGAIN a conversion of the range is in flight; ENOSPC the pool
- * cannot back the range; ENOMEM, EMFILE.
+ * cannot back the range; EINTR a fatal signal arrived while waiting for a
+ * conversion of the file that is asking its users; ENOMEM, EMFILE.
  */
 struct gmem_pfnpool_export_dmabuf {
 	__u64 offset;
