@@ -88,8 +88,10 @@ struct gmem_pfnpool_range {
  *	@abort would have to undo beyond what the user itself tracks: after a
  *	refusal by any user, or a fatal signal of the converting task, @abort
  *	is called on those that agreed. Called with no gmem_pfnpool lock held;
- *	may sleep; may call gmem_pfnpool_lookup(), which fails with -EAGAIN on
- *	the range.
+ *	may sleep (faults on the range wait meanwhile, some with mmap_lock
+ *	held: no callback may take mmap_lock or fault on a gmem mapping;
+ *	lockdep reports it); may call gmem_pfnpool_lookup(), which fails with
+ *	-EAGAIN on the range.
  * @commit: all users agreed: stop using the PFNs of the range through any
  *	mapping set up before. Cannot fail. Called with the file's mapping
  *	lock held for write: must not fault on a mapping of the same file.

@@ -19,8 +19,9 @@
  *
  *   STABLE:     faults map the range, lookups and pins succeed.
  *   BLOCKED:    the range is in gf->inflight; new faults on it wait (they
- *               sleep until it leaves gf->inflight, then retry), lookups and
- *               pins fail with -EAGAIN. Users are asked to prepare, in
+ *               sleep until it leaves gf->inflight, without mmap_lock where
+ *               the fault can be retried, then retry), lookups and pins
+ *               fail with -EAGAIN. Users are asked to prepare, in
  *               registration order. A user holding a pin on the range refuses
  *               on its behalf without being called.
  *   COMMITTING: gf->map_lock held for write: no fault is between its checks
@@ -57,10 +58,11 @@
  *   attr shared; insert PTEs         insert range in gf->inflight; unlock
  *   unlock; up_read(map_lock)        prepare() each user  (PTEs still there)
  *                                    down_write(map_lock) (waits for faults)
- *   fault again: in flight,          commit(): unmap_mapping_range()
- *   sleeps on gf->wq                 flip attribute; up_write(map_lock)
+ *   fault again: in flight, drops    commit(): unmap_mapping_range()
+ *   mmap_lock, sleeps on gf->wq      flip attribute; up_write(map_lock)
  *                                    remove from gf->inflight; wake gf->wq
- *   retries: private -> SIGBUS
+ *   VM_FAULT_RETRY; the core faults
+ *   again: private -> SIGBUS
  *
  * Overlapping conversions are serialised by the range lock (an interval tree
  * of in-flight ranges and a waitqueue); non-overlapping ones prepare in
@@ -68,12 +70,16 @@
  * Waiting for an overlapping conversion is killable (-EINTR).
  *
  * Prepare callbacks may take long (a user waits for its device), and the
- * range stays BLOCKED meanwhile. Two choices keep that wait from spreading:
+ * range stays BLOCKED meanwhile. Three choices keep that wait from spreading:
  *  - A fatal signal of the converting task is checked before each prepare
  *    and after the last one: every user that prepared is aborted, in
  *    reverse, and the conversion returns -EINTR with nothing changed (the
  *    task is dying; whatever it converted for will not use the result).
  *    Once all prepared, the commit phase is short and runs to its end.
+ *  - A fault on a BLOCKED range drops mmap_lock (or the VMA lock) and waits
+ *    without it where the fault may be retried, as filemap does for a
+ *    locked folio (mmap.c). The retried fault, and a fault that cannot be
+ *    retried, wait with the lock held.
  *  - Registering and unregistering a user wait for users_rwsem, which a
  *    conversion holds for read through all its callbacks: they wait
  *    killably (-EINTR). gmem_pfnpool_unregister_user() is the variant for
@@ -83,7 +89,13 @@
  * gf->lock. Users are called with users_rwsem held for read and, for commit,
  * map_lock held for write; lockdep is told about the callback phase through
  * the gmem_pfnpool_invalidate pseudo-lock, so a user that takes, inside a
- * callback, a lock it also holds while converting is reported.
+ * callback, a lock it also holds while converting is reported. The waiting
+ * side is annotated too, as mmu_interval_read_begin() does for mmu
+ * notifiers: every fault of a gmem mapping acquires and releases the
+ * pseudo-lock (gmem_pfnpool_invalidate_might_wait()) with mmap_lock held,
+ * because it may wait for the callbacks with it held. A callback that takes
+ * mmap_lock closes the cycle and is reported, without the race having to
+ * happen.
  */
 #include <linux/interval_tree.h>
 #include <linux/lockdep.h>
@@ -198,6 +210,20 @@ bool __gmem_pfnpool_inflight(struct gmem_pfnpool_file *gf, pgoff_t start,
 	return interval_tree_iter_first(&gf->inflight, start, end - 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(__gmem_pfnpool_inflight);
+
+/**
+ * gmem_pfnpool_invalidate_might_wait() - tell lockdep the caller may wait for
+ *	the users' callbacks
+ *
+ * Called where a task may sleep until a conversion in flight ends (a fault
+ * of a gmem mapping), with the locks it would hold while sleeping: lockdep
+ * then reports a callback that takes one of them.
+ */
+void gmem_pfnpool_invalidate_might_wait(void)
+{
+	lock_map_acquire(&gmem_pfnpool_invalidate_map);
+	lock_map_release(&gmem_pfnpool_invalidate_map);
+}
 
 /* Sleep until a conversion leaves gf->inflight; the caller rechecks. */
 static int gmem_pfnpool_wait_inflight(struct gmem_pfnpool_file *gf,
