@@ -123,6 +123,30 @@ static vm_fault_t fn##_pe_size(struct vm_fault *vmf,			\
 #define mnt_idmap user_namespace
 #endif
 
+#ifndef CCHOST_HAVE_RELEASE_FAULT_LOCK
+/*
+ * With per-VMA locks a fault may run under the VMA lock instead of
+ * mmap_lock, and release_fault_lock() drops whichever it holds. Without
+ * them, faults hold mmap_lock for read.
+ */
+static inline void release_fault_lock(struct vm_fault *vmf)
+{
+	mmap_read_unlock(vmf->vma->vm_mm);
+}
+#endif
+
+#ifndef CCHOST_HAVE_ASSERT_FAULT_LOCKED
+/* assert_fault_locked(): the lock release_fault_lock() would drop. */
+static inline void assert_fault_locked(struct vm_fault *vmf)
+{
+#ifdef CCHOST_HAVE_RELEASE_FAULT_LOCK
+	if (vmf->flags & FAULT_FLAG_VMA_LOCK)
+		return;
+#endif
+	mmap_assert_locked(vmf->vma->vm_mm);
+}
+#endif
+
 #ifndef CCHOST_HAVE_KUNIT_CASE_SLOW
 /* 6.6: KUNIT_CASE_SLOW() marks long cases; before, every case is normal. */
 #define KUNIT_CASE_SLOW(test_name) KUNIT_CASE(test_name)

@@ -2,7 +2,8 @@
 /*
  * KUnit suite gmem_pfnpool_invalidate: the two-phase invalidation engine
  * with fake users. Checks the order of callbacks (nothing committed before
- * all prepared, aborts in reverse), a veto at every position, pins, lookups
+ * all prepared, aborts in reverse), a veto at every position, a fatal signal
+ * of the converting task during the prepare phase, pins, lookups
  * and pins blocked while a conversion is in flight, overlapping conversions
  * serialised, hole punching returning zeroed memory, and lock-free
  * attribute reads racing conversions.
@@ -11,6 +12,7 @@
 #include <linux/completion.h>
 #include <linux/delay.h>
 #include <linux/kthread.h>
+#include <linux/sched/signal.h>
 #include <linux/vmalloc.h>
 
 #include "../modules/gmem_pfnpool/internal.h"
@@ -35,6 +37,7 @@ struct fake_user {
 	bool lookup_in_commit;		/* look page 0 up in commit */
 	bool slow;			/* sleep in prepare */
 	bool rendezvous;		/* see inv_disjoint_parallel() */
+	bool fatal_signal;		/* a fatal signal arrives in prepare */
 	char name[16];
 };
 
@@ -75,6 +78,18 @@ static void log_event(struct fake_user *fu, enum ev_kind kind,
 	spin_unlock(&ctx->log_lock);
 }
 
+/*
+ * Make a fatal signal pending on the current task, as SIGKILL does for a
+ * user task (the test runs in a kthread, which ignores sent signals).
+ */
+static void raise_fatal_signal(void)
+{
+	spin_lock_irq(&current->sighand->siglock);
+	sigaddset(&current->pending.signal, SIGKILL);
+	set_tsk_thread_flag(current, TIF_SIGPENDING);
+	spin_unlock_irq(&current->sighand->siglock);
+}
+
 static int fake_prepare(struct gmem_pfnpool_user *user,
 			const struct gmem_pfnpool_range *range)
 {
@@ -82,6 +97,8 @@ static int fake_prepare(struct gmem_pfnpool_user *user,
 	struct inv_ctx *ctx = fu->ctx;
 
 	log_event(fu, EV_PREPARE, range);
+	if (fu->fatal_signal)
+		raise_fatal_signal();
 	if (fu->lookup_in_prepare) {
 		unsigned long pfn, seq;
 		unsigned int order;
@@ -178,7 +195,9 @@ static int inv_test_init(struct kunit *test)
 		snprintf(fu->name, sizeof(fu->name), "fake%u", i);
 		fu->user.name = fu->name;
 		fu->user.ops = &fake_ops;
-		gmem_pfnpool_register_user(&ctx->gf, &fu->user);
+		KUNIT_ASSERT_EQ(test,
+				gmem_pfnpool_register_user(&ctx->gf, &fu->user),
+				0);
 	}
 	test->priv = ctx;
 	return 0;
@@ -298,7 +317,8 @@ static void inv_veto_name_outlives_user(struct kunit *test)
 	fu->veto = -EBUSY;
 	fu->user.name = name;
 	fu->user.ops = &fake_ops;
-	gmem_pfnpool_register_user(&ctx->gf, &fu->user);
+	KUNIT_ASSERT_EQ(test, gmem_pfnpool_register_user(&ctx->gf, &fu->user),
+			0);
 	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 0, 8,
 						   GMEM_PFNPOOL_ATTR_PRIVATE,
 						   &veto), -EBUSY);
@@ -306,6 +326,62 @@ static void inv_veto_name_outlives_user(struct kunit *test)
 	memset(name, 'x', strlen(name));
 	kfree(name);
 	KUNIT_EXPECT_STREQ(test, veto.name, "short-lived");
+}
+
+static const unsigned int signal_positions[] = { 0, 1, NUSERS - 1 };
+
+static void signal_desc(const unsigned int *pos, char *desc)
+{
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE,
+		 "fatal signal in the prepare of user %u of %u", *pos, NUSERS);
+}
+
+KUNIT_ARRAY_PARAM(signal, signal_positions, signal_desc);
+
+/*
+ * A fatal signal of the converting task that arrives while a user
+ * prepares: no further user is asked, every user that prepared (the one
+ * that saw the signal included) is aborted in reverse, nothing commits,
+ * nothing changes, and the conversion returns -EINTR without being counted
+ * as a veto.
+ */
+static void inv_fatal_signal_aborts(struct kunit *test)
+{
+	struct inv_ctx *ctx = test->priv;
+	unsigned int pos = *(const unsigned int *)test->param_value;
+	struct gmem_pfnpool_veto veto = {};
+	unsigned int i;
+	int ret;
+
+	ctx->users[pos].fatal_signal = true;
+	ret = gmem_pfnpool_convert(&ctx->gf, 8, 24, GMEM_PFNPOOL_ATTR_PRIVATE,
+				   &veto);
+	KUNIT_EXPECT_TRUE(test, fatal_signal_pending(current));
+	flush_signals(current);
+	KUNIT_EXPECT_EQ(test, ret, -EINTR);
+
+	/* prepare 0..pos, then abort pos..0. */
+	KUNIT_ASSERT_EQ(test, ctx->nlog, 2 * (pos + 1));
+	for (i = 0; i <= pos; i++) {
+		KUNIT_EXPECT_EQ(test, ctx->log[i].kind, EV_PREPARE);
+		KUNIT_EXPECT_EQ(test, ctx->log[i].user, i);
+		KUNIT_EXPECT_EQ(test, ctx->log[pos + 1 + i].kind, EV_ABORT);
+		KUNIT_EXPECT_EQ(test, ctx->log[pos + 1 + i].user, pos - i);
+	}
+	KUNIT_EXPECT_EQ(test, count_kind(ctx, EV_COMMIT), 0);
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 0,
+						       FILE_PAGES,
+						       GMEM_PFNPOOL_ATTR_SHARED));
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->gf.stats.vetoes), 0);
+	KUNIT_EXPECT_EQ(test, atomic64_read(&ctx->gf.stats.conversions), 0);
+
+	/* The range is not left blocked. */
+	ctx->users[pos].fatal_signal = false;
+	KUNIT_EXPECT_EQ(test, gmem_pfnpool_convert(&ctx->gf, 8, 24,
+						   GMEM_PFNPOOL_ATTR_PRIVATE,
+						   &veto), 0);
+	KUNIT_EXPECT_TRUE(test, gmem_pfnpool_attrs_all(&ctx->gf.attrs, 8, 24,
+						       GMEM_PFNPOOL_ATTR_PRIVATE));
 }
 
 /* A positive return from prepare is a refusal, never a success. */
@@ -690,6 +766,7 @@ static struct kunit_case gmem_pfnpool_invalidate_cases[] = {
 	KUNIT_CASE(inv_all_agree),
 	KUNIT_CASE_PARAM(inv_veto_at_every_position, veto_gen_params),
 	KUNIT_CASE(inv_veto_name_outlives_user),
+	KUNIT_CASE_PARAM(inv_fatal_signal_aborts, signal_gen_params),
 	KUNIT_CASE(inv_positive_prepare_refuses),
 	KUNIT_CASE(inv_noop_calls_nobody),
 	KUNIT_CASE(inv_lookups_blocked),

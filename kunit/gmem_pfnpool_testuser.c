@@ -7,10 +7,14 @@
  *   ctl    write one command:
  *            attach FD        get the gmem file FD (of the writer) and
  *                             register as user "testuser"
- *            detach           unregister, drop pins, put the file
+ *            detach           unregister, drop pins, put the file (EINTR
+ *                             on a fatal signal while a conversion calls
+ *                             the users)
  *            veto 0|1         refuse (1) or accept (0) every prepare
- *            delay MS         sleep MS milliseconds in every prepare that
- *                             accepts (keeps conversions in flight longer)
+ *            delay MS         sleep MS milliseconds (up to 10 s) in every
+ *                             prepare that accepts (keeps conversions in
+ *                             flight longer), uninterruptibly, as a user
+ *                             waiting for its device would
  *            lazy 0|1         on move_notify, keep the mapping (1) until
  *                             dmabuf_detach, or drop it at once (0)
  *            pin OFF LEN      pin a byte range; unpin OFF LEN drops it
@@ -363,19 +367,30 @@ static int tu_static_read(u64 off)
 	return -ERANGE;
 }
 
-static void tu_detach(void)
+/* Unregister: killably for the detach command, for good at unload. */
+static int tu_detach(bool killable)
 {
+	int ret;
+
 	if (!tu_gf)
-		return;
-	gmem_pfnpool_unregister_user(tu_gf, &tu_user);
+		return 0;
+	if (killable) {
+		ret = gmem_pfnpool_unregister_user_killable(tu_gf, &tu_user);
+		if (ret)
+			return ret;
+	} else {
+		gmem_pfnpool_unregister_user(tu_gf, &tu_user);
+	}
 	gmem_pfnpool_file_put(tu_gf);
 	tu_gf = NULL;
 	tu_pins = 0;
+	return 0;
 }
 
 static int tu_attach_fd(int fd)
 {
 	struct gmem_pfnpool_file *gf;
+	int ret;
 
 	if (tu_gf)
 		return -EBUSY;
@@ -390,7 +405,11 @@ static int tu_attach_fd(int fd)
 	atomic_set(&tu_prepare, 0);
 	atomic_set(&tu_commit, 0);
 	atomic_set(&tu_abort, 0);
-	gmem_pfnpool_register_user(gf, &tu_user);
+	ret = gmem_pfnpool_register_user(gf, &tu_user);
+	if (ret) {
+		gmem_pfnpool_file_put(gf);
+		return ret;
+	}
 	tu_gf = gf;
 	return 0;
 }
@@ -402,16 +421,14 @@ static int tu_command(char *cmd)
 
 	if (sscanf(cmd, "attach %d", &fd) == 1)
 		return tu_attach_fd(fd);
-	if (!strcmp(cmd, "detach")) {
-		tu_detach();
-		return 0;
-	}
+	if (!strcmp(cmd, "detach"))
+		return tu_detach(true);
 	if (sscanf(cmd, "veto %d", &v) == 1) {
 		WRITE_ONCE(tu_veto, !!v);
 		return 0;
 	}
 	if (sscanf(cmd, "delay %d", &v) == 1) {
-		if (v < 0 || v > 1000)
+		if (v < 0 || v > 10000)
 			return -EINVAL;
 		WRITE_ONCE(tu_delay_ms, v);
 		return 0;
@@ -569,7 +586,7 @@ static void __exit tu_exit(void)
 	mutex_lock(&tu_lock);
 	tu_dmabuf_detach();
 	tu_static_detach();
-	tu_detach();
+	tu_detach(false);
 	mutex_unlock(&tu_lock);
 	platform_device_unregister(tu_pdev);
 }

@@ -86,9 +86,12 @@ struct gmem_pfnpool_range {
  * @prepare: the range is about to change. Return 0 to agree or a negative
  *	errno (normally -EBUSY) to refuse. Must not change any state that
  *	@abort would have to undo beyond what the user itself tracks: after a
- *	refusal by any user, @abort is called on those that agreed. Called
- *	with no gmem_pfnpool lock held; may sleep; may call
- *	gmem_pfnpool_lookup(), which fails with -EAGAIN on the range.
+ *	refusal by any user, or a fatal signal of the converting task, @abort
+ *	is called on those that agreed. Called with no gmem_pfnpool lock held;
+ *	may sleep (faults on the range wait meanwhile, some with mmap_lock
+ *	held: no callback may take mmap_lock or fault on a gmem mapping;
+ *	lockdep reports it); may call gmem_pfnpool_lookup(), which fails with
+ *	-EAGAIN on the range.
  * @commit: all users agreed: stop using the PFNs of the range through any
  *	mapping set up before. Cannot fail. Called with the file's mapping
  *	lock held for write: must not fault on a mapping of the same file.
@@ -122,8 +125,11 @@ struct gmem_pfnpool_file *gmem_pfnpool_file_get(int fd);
 void gmem_pfnpool_file_put(struct gmem_pfnpool_file *gf);
 pgoff_t gmem_pfnpool_file_pages(struct gmem_pfnpool_file *gf);
 
-int gmem_pfnpool_register_user(struct gmem_pfnpool_file *gf,
-			       struct gmem_pfnpool_user *user);
+int __must_check gmem_pfnpool_register_user(struct gmem_pfnpool_file *gf,
+					    struct gmem_pfnpool_user *user);
+int __must_check
+gmem_pfnpool_unregister_user_killable(struct gmem_pfnpool_file *gf,
+				      struct gmem_pfnpool_user *user);
 void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
 				  struct gmem_pfnpool_user *user);
 

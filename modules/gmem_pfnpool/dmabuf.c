@@ -68,6 +68,7 @@ MODULE_IMPORT_NS("DMA_BUF");
  * @start: first page of the range
  * @end: one past its last page
  * @user: registered with @gf
+ * @registered: @user is registered (not yet while the export is set up)
  * @revoked: set once the range left the shared state; under dmabuf->resv
  * @blocked: conversions of the range between prepare and commit or abort;
  *	under dmabuf->resv
@@ -80,6 +81,7 @@ struct gmem_pfnpool_dmabuf {
 	pgoff_t start;
 	pgoff_t end;
 	struct gmem_pfnpool_user user;
+	bool registered;
 	bool revoked;
 	unsigned int blocked;
 	atomic_t mappings;
@@ -307,7 +309,8 @@ static void gmem_pfnpool_dmabuf_release(struct dma_buf *dmabuf)
 {
 	struct gmem_pfnpool_dmabuf *priv = dmabuf->priv;
 
-	gmem_pfnpool_unregister_user(priv->gf, &priv->user);
+	if (priv->registered)
+		gmem_pfnpool_unregister_user(priv->gf, &priv->user);
 	gmem_pfnpool_file_put(priv->gf);
 	kfree(priv);
 }
@@ -443,7 +446,8 @@ static const struct gmem_pfnpool_user_ops gmem_pfnpool_dmabuf_user_ops = {
  * dma_buf_put().
  *
  * Return: the DMA-BUF, or ERR_PTR(-EINVAL) if a part of the range is not
- * shared, -EAGAIN if a conversion of it is in flight, -ENOSPC, -ENOMEM.
+ * shared, -EAGAIN if a conversion of it is in flight, -ENOSPC, -ENOMEM,
+ * -EINTR on a fatal signal while a conversion of the file calls its users.
  */
 struct dma_buf *gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf,
 					   pgoff_t start, pgoff_t end)
@@ -484,7 +488,13 @@ struct dma_buf *gmem_pfnpool_export_dmabuf(struct gmem_pfnpool_file *gf,
 	priv->dmabuf = dmabuf;
 	/* From here dma_buf_put() frees priv through ->release. */
 	get_file(gf->file);
-	gmem_pfnpool_register_user(gf, &priv->user);
+	/* Killable: a conversion calling users may take long. */
+	ret = gmem_pfnpool_register_user(gf, &priv->user);
+	if (ret) {
+		dma_buf_put(dmabuf);
+		return ERR_PTR(ret);
+	}
+	priv->registered = true;
 
 	/*
 	 * Registered first, checked second: a conversion to private that

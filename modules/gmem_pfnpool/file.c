@@ -546,11 +546,14 @@ struct file *gmem_pfnpool_create(u64 size, u32 flags)
 				     size >> PAGE_SHIFT, attr);
 	if (ret)
 		goto free_gf;
+	ret = gmem_pfnpool_mmap_user_init(gf);
+	if (ret)
+		goto destroy_gf;
 
 	inode = alloc_anon_inode(gmem_pfnpool_mnt->mnt_sb);
 	if (IS_ERR(inode)) {
 		ret = PTR_ERR(inode);
-		goto destroy_gf;
+		goto unregister_mmap;
 	}
 	/* fallocate() wants a regular file. */
 	inode->i_mode |= S_IFREG;
@@ -570,7 +573,6 @@ struct file *gmem_pfnpool_create(u64 size, u32 flags)
 	file->private_data = gf;
 	gf->file = file;
 	gf->mapping = inode->i_mapping;
-	gmem_pfnpool_mmap_user_init(gf);
 
 	mutex_lock(&gmem_pfnpool_files_lock);
 	list_add_tail(&gf->node, &gmem_pfnpool_files);
@@ -579,6 +581,8 @@ struct file *gmem_pfnpool_create(u64 size, u32 flags)
 
 put_inode:
 	iput(inode);
+unregister_mmap:
+	gmem_pfnpool_unregister_user(gf, &gf->mmap_user);
 destroy_gf:
 	gmem_pfnpool_file_destroy(gf);
 free_gf:

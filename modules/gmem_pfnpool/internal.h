@@ -15,7 +15,9 @@
  *                      pins, counters)
  * A page fault comes in with mmap_lock (or the VMA lock) held, then takes
  * map_lock for read; the commit phase takes map_lock for write and then the
- * i_mmap lock through unmap_mapping_range(), never mmap_lock.
+ * i_mmap lock through unmap_mapping_range(), never mmap_lock. A fault on a
+ * range in flight may wait for the users' callbacks, with mmap_lock held
+ * when it cannot drop it (mmap.c): callbacks never take mmap_lock.
  * A DMA-BUF map holds the reservation lock and takes gf->lock; the commit
  * phase takes the reservation lock under gf->map_lock (dmabuf.c).
  * The pool has its own lock-free allocator (genalloc) and is a leaf.
@@ -210,6 +212,7 @@ int gmem_pfnpool_punch(struct gmem_pfnpool_file *gf, pgoff_t start,
 bool __gmem_pfnpool_inflight(struct gmem_pfnpool_file *gf, pgoff_t start,
 			     pgoff_t end);
 int gmem_pfnpool_wait_stable(struct gmem_pfnpool_file *gf, pgoff_t index);
+void gmem_pfnpool_invalidate_might_wait(void);
 
 /* ---- extents (file.c) ---- */
 
@@ -255,7 +258,7 @@ bool gmem_pfnpool_order_fits(const struct gmem_pfnpool_map_ctx *ctx,
 unsigned int gmem_pfnpool_map_order(const struct gmem_pfnpool_map_ctx *ctx,
 				    unsigned int max_order);
 int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma);
-void gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf);
+int gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf);
 
 /* ---- file.c / main.c ---- */
 

@@ -19,8 +19,9 @@
  *
  *   STABLE:     faults map the range, lookups and pins succeed.
  *   BLOCKED:    the range is in gf->inflight; new faults on it wait (they
- *               sleep until it leaves gf->inflight, then retry), lookups and
- *               pins fail with -EAGAIN. Users are asked to prepare, in
+ *               sleep until it leaves gf->inflight, without mmap_lock where
+ *               the fault can be retried, then retry), lookups and pins
+ *               fail with -EAGAIN. Users are asked to prepare, in
  *               registration order. A user holding a pin on the range refuses
  *               on its behalf without being called.
  *   COMMITTING: gf->map_lock held for write: no fault is between its checks
@@ -57,21 +58,44 @@
  *   attr shared; insert PTEs         insert range in gf->inflight; unlock
  *   unlock; up_read(map_lock)        prepare() each user  (PTEs still there)
  *                                    down_write(map_lock) (waits for faults)
- *   fault again: in flight,          commit(): unmap_mapping_range()
- *   sleeps on gf->wq                 flip attribute; up_write(map_lock)
+ *   fault again: in flight, drops    commit(): unmap_mapping_range()
+ *   mmap_lock, sleeps on gf->wq      flip attribute; up_write(map_lock)
  *                                    remove from gf->inflight; wake gf->wq
- *   retries: private -> SIGBUS
+ *   VM_FAULT_RETRY; the core faults
+ *   again: private -> SIGBUS
  *
  * Overlapping conversions are serialised by the range lock (an interval tree
  * of in-flight ranges and a waitqueue); non-overlapping ones prepare in
  * parallel and only serialise on gf->map_lock for their short commit phase.
  * Waiting for an overlapping conversion is killable (-EINTR).
  *
+ * Prepare callbacks may take long (a user waits for its device), and the
+ * range stays BLOCKED meanwhile. Three choices keep that wait from spreading:
+ *  - A fatal signal of the converting task is checked before each prepare
+ *    and after the last one: every user that prepared is aborted, in
+ *    reverse, and the conversion returns -EINTR with nothing changed (the
+ *    task is dying; whatever it converted for will not use the result).
+ *    Once all prepared, the commit phase is short and runs to its end.
+ *  - A fault on a BLOCKED range drops mmap_lock (or the VMA lock) and waits
+ *    without it where the fault may be retried, as filemap does for a
+ *    locked folio (mmap.c). The retried fault, and a fault that cannot be
+ *    retried, wait with the lock held.
+ *  - Registering and unregistering a user wait for users_rwsem, which a
+ *    conversion holds for read through all its callbacks: they wait
+ *    killably (-EINTR). gmem_pfnpool_unregister_user() is the variant for
+ *    teardown paths that cannot fail; it waits until the conversion ends.
+ *
  * Locking: gf->users_rwsem (read) -> gf->map_lock (write, commit only) ->
  * gf->lock. Users are called with users_rwsem held for read and, for commit,
  * map_lock held for write; lockdep is told about the callback phase through
  * the gmem_pfnpool_invalidate pseudo-lock, so a user that takes, inside a
- * callback, a lock it also holds while converting is reported.
+ * callback, a lock it also holds while converting is reported. The waiting
+ * side is annotated too, as mmu_interval_read_begin() does for mmu
+ * notifiers: every fault of a gmem mapping acquires and releases the
+ * pseudo-lock (gmem_pfnpool_invalidate_might_wait()) with mmap_lock held,
+ * because it may wait for the callbacks with it held. A callback that takes
+ * mmap_lock closes the cycle and is reported, without the race having to
+ * happen.
  */
 #include <linux/interval_tree.h>
 #include <linux/lockdep.h>
@@ -186,6 +210,20 @@ bool __gmem_pfnpool_inflight(struct gmem_pfnpool_file *gf, pgoff_t start,
 	return interval_tree_iter_first(&gf->inflight, start, end - 1);
 }
 EXPORT_SYMBOL_IF_KUNIT(__gmem_pfnpool_inflight);
+
+/**
+ * gmem_pfnpool_invalidate_might_wait() - tell lockdep the caller may wait for
+ *	the users' callbacks
+ *
+ * Called where a task may sleep until a conversion in flight ends (a fault
+ * of a gmem mapping), with the locks it would hold while sleeping: lockdep
+ * then reports a callback that takes one of them.
+ */
+void gmem_pfnpool_invalidate_might_wait(void)
+{
+	lock_map_acquire(&gmem_pfnpool_invalidate_map);
+	lock_map_release(&gmem_pfnpool_invalidate_map);
+}
 
 /* Sleep until a conversion leaves gf->inflight; the caller rechecks. */
 static int gmem_pfnpool_wait_inflight(struct gmem_pfnpool_file *gf,
@@ -368,9 +406,18 @@ static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
 	lock_map_acquire(&gmem_pfnpool_invalidate_map);
 
 	list_for_each_entry(user, &gf->users, node) {
+		if (fatal_signal_pending(current)) {
+			ret = -EINTR;
+			goto abort;
+		}
 		ret = gmem_pfnpool_prepare_one(gf, user, inv);
 		if (ret)
 			goto abort;
+	}
+	/* The last prepare may have been long too; @user is the list head. */
+	if (fatal_signal_pending(current)) {
+		ret = -EINTR;
+		goto abort;
 	}
 
 	down_write(&gf->map_lock);
@@ -391,9 +438,13 @@ static int gmem_pfnpool_invalidate(struct gmem_pfnpool_file *gf,
 	goto unlock_users;
 
 abort:
-	atomic64_inc(&gf->stats.vetoes);
-	trace_gmem_pfnpool_inv_veto(gmem_pfnpool_file_ino(gf), range,
-				    inv->veto->name, inv->veto->index, ret);
+	if (ret != -EINTR) {
+		atomic64_inc(&gf->stats.vetoes);
+		trace_gmem_pfnpool_inv_veto(gmem_pfnpool_file_ino(gf), range,
+					    inv->veto->name, inv->veto->index,
+					    ret);
+	}
+	/* Every user before @user prepared: abort them, last first. */
 	list_for_each_entry_continue_reverse(user, &gf->users, node)
 		if (user->ops->abort)
 			user->ops->abort(user, range);
@@ -429,7 +480,9 @@ static bool gmem_pfnpool_convert_noop(struct gmem_pfnpool_file *gf,
  * @veto: out: on -EBUSY, who refused and where
  *
  * Context: may sleep; must not be called from a user callback.
- * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR.
+ * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR on a fatal
+ * signal while waiting for an overlapping conversion or before the commit
+ * phase (the users that prepared are aborted; nothing changed).
  */
 int gmem_pfnpool_convert(struct gmem_pfnpool_file *gf, pgoff_t start,
 			 pgoff_t end, u32 attr, struct gmem_pfnpool_veto *veto)
@@ -460,7 +513,8 @@ EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_convert);
  * The pages read as zero when touched again (fresh, zeroed memory).
  *
  * Context: may sleep.
- * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR.
+ * Return: 0, -EBUSY if a user refused (nothing changed), -EINTR as for
+ * gmem_pfnpool_convert().
  */
 int gmem_pfnpool_punch(struct gmem_pfnpool_file *gf, pgoff_t start,
 		       pgoff_t end, struct gmem_pfnpool_veto *veto)
@@ -485,37 +539,31 @@ EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_punch);
  *	stays registered)
  * @user: the user, with @name and @ops set
  *
- * From now on @user is called for every change of the file.
+ * From now on @user is called for every change of the file. Waits for a
+ * conversion that is calling users to finish, killably.
  *
  * Context: may sleep; not from a user callback.
- * Return: 0.
+ * Return: 0, or -EINTR on a fatal signal (@user is not registered).
  */
 int gmem_pfnpool_register_user(struct gmem_pfnpool_file *gf,
 			       struct gmem_pfnpool_user *user)
 {
 	INIT_LIST_HEAD(&user->pins);
-	down_write(&gf->users_rwsem);
+	if (down_write_killable(&gf->users_rwsem))
+		return -EINTR;
 	list_add_tail(&user->node, &gf->users);
 	up_write(&gf->users_rwsem);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(gmem_pfnpool_register_user);
 
-/**
- * gmem_pfnpool_unregister_user() - unregister a user, dropping its pins
- * @gf: the file
- * @user: a registered user
- *
- * Waits for a conversion that is calling users to finish.
- *
- * Context: may sleep; not from a user callback.
- */
-void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
-				  struct gmem_pfnpool_user *user)
+/* Unregister @user, with users_rwsem held for write. */
+static void __gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
+					   struct gmem_pfnpool_user *user)
 {
 	struct gmem_pfnpool_pin *pin, *tmp;
 
-	down_write(&gf->users_rwsem);
+	lockdep_assert_held_write(&gf->users_rwsem);
 	list_del(&user->node);
 	mutex_lock(&gf->lock);
 	list_for_each_entry_safe(pin, tmp, &user->pins, node) {
@@ -523,6 +571,47 @@ void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
 		kfree(pin);
 	}
 	mutex_unlock(&gf->lock);
+}
+
+/**
+ * gmem_pfnpool_unregister_user_killable() - unregister a user, dropping its
+ *	pins, unless a fatal signal arrives first
+ * @gf: the file
+ * @user: a registered user
+ *
+ * Waits for a conversion that is calling users to finish, killably.
+ *
+ * Context: may sleep; not from a user callback.
+ * Return: 0, or -EINTR on a fatal signal (@user stays registered).
+ */
+int gmem_pfnpool_unregister_user_killable(struct gmem_pfnpool_file *gf,
+					  struct gmem_pfnpool_user *user)
+{
+	if (down_write_killable(&gf->users_rwsem))
+		return -EINTR;
+	__gmem_pfnpool_unregister_user(gf, user);
+	up_write(&gf->users_rwsem);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(gmem_pfnpool_unregister_user_killable);
+
+/**
+ * gmem_pfnpool_unregister_user() - unregister a user, dropping its pins
+ * @gf: the file
+ * @user: a registered user
+ *
+ * For teardown paths that cannot fail (release of the user's object): waits
+ * for a conversion that is calling users to finish, uninterruptibly. Where
+ * the caller can report an error, use
+ * gmem_pfnpool_unregister_user_killable().
+ *
+ * Context: may sleep; not from a user callback.
+ */
+void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
+				  struct gmem_pfnpool_user *user)
+{
+	down_write(&gf->users_rwsem);
+	__gmem_pfnpool_unregister_user(gf, user);
 	up_write(&gf->users_rwsem);
 }
 EXPORT_SYMBOL_GPL(gmem_pfnpool_unregister_user);

@@ -37,11 +37,23 @@
  * (gf->mmap_user): it never refuses; on commit it zaps the range from every
  * mapping of the file (unmap_mapping_range() on the file's own mapping).
  *
+ * A fault on a range whose conversion is in flight waits until the
+ * conversion ends, which lasts as long as the slowest user's prepare. Where
+ * the core allows it (the first try of a fault with FAULT_FLAG_ALLOW_RETRY),
+ * the fault drops mmap_lock (or the VMA lock) first, sleeps without it and
+ * returns VM_FAULT_RETRY, as filemap does for a locked folio: munmap(),
+ * mmap() and /proc/PID/maps of the process do not wait for the users. With
+ * FAULT_FLAG_RETRY_NOWAIT it returns VM_FAULT_RETRY at once with the lock
+ * held, as the core asks. The retried fault (FAULT_FLAG_TRIED) and faults
+ * that cannot be retried wait with the lock held; that wait is what lockdep
+ * is told about (gmem_pfnpool_invalidate_might_wait()).
+ *
  * Locking: a fault takes gf->map_lock for read and then gf->lock, and keeps
  * both while it inserts entries; the commit phase holds gf->map_lock for
  * write, so no fault is between its checks and its page-table update then.
  * Lock order: mmap_lock (or VMA lock) -> gf->map_lock -> gf->lock -> PTL.
  */
+#include <linux/file.h>
 #include <linux/huge_mm.h>
 #include <linux/mm.h>
 #include <linux/moduleparam.h>
@@ -216,6 +228,44 @@ static vm_fault_t gmem_pfnpool_map_ptes(struct gmem_pfnpool_file *gf,
 	return ret;
 }
 
+/*
+ * The faulting page is in flight. Wait for the conversion without the fault
+ * lock where the fault may be retried (see the header comment).
+ *
+ * Return: VM_FAULT_RETRY if the caller must return it (the fault lock is
+ * released, or kept with FAULT_FLAG_RETRY_NOWAIT), 0 if the caller waited
+ * with the lock held and may look again, VM_FAULT_SIGBUS on a fatal signal
+ * in that wait.
+ */
+static vm_fault_t gmem_pfnpool_fault_wait(struct gmem_pfnpool_file *gf,
+					  struct vm_fault *vmf, pgoff_t index)
+{
+	vm_fault_t ret = VM_FAULT_RETRY;
+	struct file *file;
+
+	assert_fault_locked(vmf);
+	if (!fault_flag_allow_retry_first(vmf->flags)) {
+		if (!gmem_pfnpool_wait_stable(gf, index))
+			return 0;
+		ret = VM_FAULT_SIGBUS;
+	}
+	trace_gmem_pfnpool_fault(gmem_pfnpool_file_ino(gf), index, 0,
+				 (__force unsigned int)ret);
+	if (ret != VM_FAULT_RETRY || vmf->flags & FAULT_FLAG_RETRY_NOWAIT)
+		return ret;
+
+	/*
+	 * Without the lock the VMA may go: its file holds the gmem file until
+	 * the wait ends. A fatal signal ends the wait early; the core sees it
+	 * when the fault returns.
+	 */
+	file = get_file(vmf->vma->vm_file);
+	release_fault_lock(vmf);
+	gmem_pfnpool_wait_stable(gf, index);
+	fput(file);
+	return VM_FAULT_RETRY;
+}
+
 static vm_fault_t gmem_pfnpool_fault_order(struct vm_fault *vmf,
 					   unsigned int max_order)
 {
@@ -238,6 +288,8 @@ static vm_fault_t gmem_pfnpool_fault_order(struct vm_fault *vmf,
 	atomic64_inc(&gmem_pfnpool_total_faults);
 	if (ctx.index >= gf->npages)
 		return VM_FAULT_SIGBUS;
+	/* This fault may wait for the users' callbacks, with its lock held. */
+	gmem_pfnpool_invalidate_might_wait();
 
 retry:
 	down_read(&gf->map_lock);
@@ -246,8 +298,9 @@ retry:
 		mutex_unlock(&gf->lock);
 		up_read(&gf->map_lock);
 		/* BLOCKED: wait for the conversion, then look again. */
-		if (gmem_pfnpool_wait_stable(gf, ctx.index))
-			return VM_FAULT_SIGBUS;
+		ret = gmem_pfnpool_fault_wait(gf, vmf, ctx.index);
+		if (ret)
+			return ret;
 		goto retry;
 	}
 
@@ -453,11 +506,15 @@ static const struct gmem_pfnpool_user_ops gmem_pfnpool_mmap_user_ops = {
 
 /**
  * gmem_pfnpool_mmap_user_init() - register the userspace mappings as a user
- * @gf: a file with a mapping
+ * @gf: a new file, not yet visible to anyone (its mapping may still be
+ *	unset: nothing converts it before it has a struct file)
+ *
+ * Return: 0, or -EINTR as gmem_pfnpool_register_user() (which cannot wait
+ * for a file nobody else knows).
  */
-void gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf)
+int gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf)
 {
 	gf->mmap_user.name = "mmap";
 	gf->mmap_user.ops = &gmem_pfnpool_mmap_user_ops;
-	gmem_pfnpool_register_user(gf, &gf->mmap_user);
+	return gmem_pfnpool_register_user(gf, &gf->mmap_user);
 }

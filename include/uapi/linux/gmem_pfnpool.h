@@ -107,8 +107,9 @@ struct gmem_pfnpool_create {
  * Errors: EINVAL bad range, flags, attr or reserved; EBUSY a user refused
  * (error_offset and error_user tell which, and where; a DMA-BUF importer
  * that cannot be revoked is named as described at
- * GMEM_PFNPOOL_IOC_EXPORT_DMABUF); EINTR a fatal signal
- * arrived while waiting for an overlapping conversion; ENOMEM.
+ * GMEM_PFNPOOL_IOC_EXPORT_DMABUF); EINTR a fatal signal arrived while
+ * waiting for an overlapping conversion or while users prepared (those that
+ * prepared are aborted: nothing changed); ENOMEM.
  */
 struct gmem_pfnpool_set_attr {
 	__u64 offset;
@@ -175,7 +176,8 @@ struct gmem_pfnpool_get_attr {
  *
  * Errors: EINVAL bad range, flags or reserved, or a part of the range is not
  * shared; EAGAIN a conversion of the range is in flight; ENOSPC the pool
- * cannot back the range; ENOMEM, EMFILE.
+ * cannot back the range; EINTR a fatal signal arrived while waiting for a
+ * conversion of the file that is asking its users; ENOMEM, EMFILE.
  */
 struct gmem_pfnpool_export_dmabuf {
 	__u64 offset;
