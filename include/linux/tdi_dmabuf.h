@@ -94,6 +94,31 @@ struct tdi_dmabuf_report_buf {
  * All callbacks run in process context under the device's TDI lock and may
  * sleep; they must not call back into the exporter except through
  * tdi_dmabuf_tdi_error(), tdi_dmabuf_tdi_dev() and tdi_dmabuf_tdi_bar().
+ *
+ * Locks held around a callback, outer to inner, depending on the path:
+ *   BIND:                 mmio_rwsem, region_rwsem (the driver's), then
+ *                         vdev->memory_lock (read), then the TDI lock
+ *   UNBIND, provider error, config write taking the MMIO away:
+ *                         (mmio_rwsem,) the TDI lock
+ *   device close:         the VFIO device set's lock, the TDI lock
+ *   PCI reset, AER:       the PCI device lock (and, for a reset requested
+ *                         through VFIO, vdev->memory_lock for writing
+ *                         outside it), the TDI lock
+ * and the TDI lock is outside every DMA-BUF reservation lock. So a callback
+ * must not reset the function or its bus, change its power state or command
+ * register, take the device lock, issue VFIO requests on the device, touch
+ * the device's DMA-BUFs, call tdi_dmabuf_tdi_lost(), or wait for anything
+ * that does. The driver primes lockdep with these orders when it binds a
+ * device, so a callback that takes one of the VFIO locks is reported the
+ * first time it runs (the PCI device lock is not validated by lockdep).
+ *
+ * Fit with the kernel's PCI TSM core (7.x): pci_tsm_bind()/pci_tsm_unbind()
+ * and the TSM's report fit ->bind(), ->get_report() and ->unbind() as above;
+ * what does not fit yet: the TSM core's own sysfs and ioctl flows can lock
+ * or unbind a TDI behind this driver (no notifier reaches it: a provider has
+ * to turn them into tdi_dmabuf_tdi_lost()), and its guest-side accept of
+ * private MMIO, as well as the secure importer of private DMA-BUFs, have no
+ * upstream counterpart here.
  */
 struct tdi_dmabuf_provider_ops {
 	bool (*match)(struct tdi_dmabuf_provider *prov, struct device *dev);

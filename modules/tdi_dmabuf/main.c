@@ -812,6 +812,36 @@ static const struct vfio_device_ops tdi_dmabuf_vfio_ops = {
 	CCHOST_VFIO_PCI_REGION_INFO_OPS
 };
 
+/*
+ * Teach lockdep, at probe, the orders in which TDI provider callbacks run
+ * (see include/linux/tdi_dmabuf.h): BIND and GET_DMABUF hold mmio_rwsem,
+ * region_rwsem and vdev->memory_lock around tdi->lock, and close_device runs
+ * under the device set's lock. A callback that takes one of those locks (a
+ * provider resetting the function, or calling back into VFIO) is then
+ * reported the first time it runs, not only once both paths happened.
+ */
+static void tdi_dmabuf_lockdep_prime(struct tdi_dmabuf_device *tdev)
+{
+	struct vfio_device_set *dev_set = tdev->core.vdev.dev_set;
+
+	if (!IS_ENABLED(CONFIG_LOCKDEP))
+		return;
+	down_read(&tdev->mmio_rwsem);
+	down_write(&tdev->region_rwsem);
+	down_read(&tdev->core.memory_lock);
+	mutex_lock(&tdev->tdi->lock);
+	mutex_unlock(&tdev->tdi->lock);
+	up_read(&tdev->core.memory_lock);
+	up_write(&tdev->region_rwsem);
+	up_read(&tdev->mmio_rwsem);
+	if (dev_set) {
+		mutex_lock(&dev_set->lock);
+		mutex_lock(&tdev->tdi->lock);
+		mutex_unlock(&tdev->tdi->lock);
+		mutex_unlock(&dev_set->lock);
+	}
+}
+
 static int tdi_dmabuf_probe(struct pci_dev *pdev, const struct pci_device_id *id)
 {
 	struct tdi_dmabuf_device *tdev;
@@ -826,6 +856,7 @@ static int tdi_dmabuf_probe(struct pci_dev *pdev, const struct pci_device_id *id
 	ret = vfio_pci_core_register_device(&tdev->core);
 	if (ret)
 		goto out_put_vdev;
+	tdi_dmabuf_lockdep_prime(tdev);
 	return 0;
 
 out_put_vdev:
