@@ -470,10 +470,17 @@ static long tdi_dmabuf_ioctl(struct vfio_device *core_vdev, unsigned int cmd,
 	case VFIO_DEVICE_IOEVENTFD:
 		return tdi_dmabuf_ioctl_ioeventfd(tdev, cmd, arg);
 	case VFIO_DEVICE_RESET:
+		/*
+		 * vfio-pci refuses it (-EINVAL) without a reset method: then
+		 * nothing goes away, so nothing is revoked either.
+		 */
+		if (!tdev->core.reset_works)
+			break;
+		fallthrough;
 	case VFIO_DEVICE_PCI_HOT_RESET:
 		/*
-		 * Revoke before the MMIO goes away, even if the reset fails;
-		 * no reset while an importer still uses a DMA-BUF.
+		 * Revoke before the MMIO goes away, even if the reset then
+		 * fails; no reset while an importer still uses a DMA-BUF.
 		 */
 		if (tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_RESET, -ECONNRESET))
 			return -EBUSY;

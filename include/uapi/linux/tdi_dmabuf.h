@@ -75,7 +75,9 @@
  *   is ERROR, the provider keeps the TDI (its private pages stay
  *   unreachable) and UNBIND may be retried. Paths that cannot be refused
  *   (a reset started by the PCI core, an AER error, closing the device)
- *   log the incomplete revocation and go on.
+ *   log the incomplete revocation and go on. A VFIO_DEVICE_RESET that
+ *   vfio-pci refuses before touching the device (no reset method: EINVAL)
+ *   revokes nothing.
  * - Importers: static importers (no move_notify/invalidate_mappings) and
  *   importers that cannot take peer-to-peer memory are refused at attach
  *   (EOPNOTSUPP). On kernels without CONFIG_DMABUF_MOVE_NOTIFY (Debian 6.1
