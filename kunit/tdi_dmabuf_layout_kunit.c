@@ -112,7 +112,7 @@ static void tdi_layout_table(struct kunit *test)
 		KUNIT_EXPECT_EQ_MSG(test, layout->frags[i].len, c->out[i].len, "frag %u", i);
 		KUNIT_EXPECT_EQ_MSG(test, layout->frags[i].flags, c->out[i].flags, "frag %u", i);
 	}
-	kfree(layout);
+	kvfree(layout);
 }
 
 /* Pages in no reported range belong to no fragment of either kind. */
@@ -140,7 +140,7 @@ static void tdi_layout_holes_are_neither(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 2, TDI_DMABUF_KIND_SHARED), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 2, TDI_DMABUF_KIND_PRIVATE), 1);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 1, TDI_DMABUF_KIND_SHARED), 0);
-	kfree(layout);
+	kvfree(layout);
 }
 
 static void tdi_layout_unbound(struct kunit *test)
@@ -160,7 +160,7 @@ static void tdi_layout_unbound(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, layout->frags[1].bar, 3);
 	KUNIT_EXPECT_EQ(test, layout->frags[1].len, 0x4000);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_count(layout, 0, TDI_DMABUF_KIND_PRIVATE), 0);
-	kfree(layout);
+	kvfree(layout);
 }
 
 /* Shared/private boundaries against the alignment BIND requires. */
@@ -242,7 +242,7 @@ static void tdi_layout_align(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, bar, c->bar);
 		KUNIT_EXPECT_EQ(test, offset, c->offset);
 	}
-	kfree(layout);
+	kvfree(layout);
 }
 
 /* Without a bound TDI nothing is split: aligned for any alignment. */
@@ -255,7 +255,7 @@ static void tdi_layout_unbound_aligned(struct kunit *test)
 	KUNIT_ASSERT_NOT_NULL(test, layout);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_check_align(layout, align_bars, SZ_1M,
 							    &bar, &offset), 0);
-	kfree(layout);
+	kvfree(layout);
 }
 
 static struct kunit_case tdi_layout_cases[] = {

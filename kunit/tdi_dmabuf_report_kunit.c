@@ -194,7 +194,7 @@ static void tdi_report_table(struct kunit *test)
 			KUNIT_EXPECT_TRUE(test, rr->bar > rr[-1].bar ||
 					  rr->offset >= rr[-1].offset + rr[-1].len);
 	}
-	kfree(r);
+	kvfree(r);
 }
 
 /* Attributes and range IDs survive sorting with their range. */
@@ -218,7 +218,7 @@ static void tdi_report_attrs_follow_sort(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, r->ranges[1].range_id, 1);
 	KUNIT_EXPECT_EQ(test, r->ranges[2].offset, 0x9000);
 	KUNIT_EXPECT_EQ(test, r->ranges[2].attrs, NON_TEE);
-	kfree(r);
+	kvfree(r);
 }
 
 /* Every truncation of a valid report is rejected, never read past. */
@@ -241,7 +241,7 @@ static void tdi_report_every_truncation(struct kunit *test)
 		kfree(copy);
 	}
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_report_parse(buf, len, 0, test_bars, &r, NULL), 0);
-	kfree(r);
+	kvfree(r);
 }
 
 static struct kunit_case tdi_report_cases[] = {

@@ -276,7 +276,7 @@ static void tdi_dmabuf_release(struct dma_buf *dmabuf)
 	tdi->nr_dmabufs--;
 	mutex_unlock(&tdi->lock);
 	tdi_dmabuf_tdi_put(tdi);
-	kfree(buf);
+	kvfree(buf);
 }
 
 static const struct dma_buf_ops tdi_dmabuf_ops = {
@@ -431,7 +431,7 @@ struct dma_buf *tdi_dmabuf_export(struct tdi_dmabuf_tdi *tdi, u32 bar,
 	if (!n)
 		return ERR_PTR(-ENOENT);
 
-	buf = kzalloc(struct_size(buf, frags, n), GFP_KERNEL);
+	buf = kvzalloc(struct_size(buf, frags, n), GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
 	buf->nr = n;
@@ -461,7 +461,7 @@ struct dma_buf *tdi_dmabuf_export(struct tdi_dmabuf_tdi *tdi, u32 bar,
 	exp_info.priv = buf;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
-		kfree(buf);
+		kvfree(buf);
 		return dmabuf;
 	}
 	/* From here dma_buf_put() frees @buf through tdi_dmabuf_release(). */

@@ -46,7 +46,7 @@ static u32 tdi_dmabuf_attrs_to_flags(u16 attrs)
  * @report: output of tdi_dmabuf_report_parse() (sorted, non-overlapping)
  *
  * Context: process context, may sleep.
- * Return: the layout (kfree() it) or NULL on allocation failure.
+ * Return: the layout (kvfree() it) or NULL on allocation failure.
  */
 struct tdi_dmabuf_layout *
 tdi_dmabuf_layout_from_report(const struct tdi_dmabuf_report *report)
@@ -54,8 +54,8 @@ tdi_dmabuf_layout_from_report(const struct tdi_dmabuf_report *report)
 	struct tdi_dmabuf_layout *layout;
 	unsigned int i, n = 0;
 
-	layout = kzalloc(struct_size(layout, frags, report->nr_ranges),
-			 GFP_KERNEL);
+	layout = kvzalloc(struct_size(layout, frags, report->nr_ranges),
+			  GFP_KERNEL);
 	if (!layout)
 		return NULL;
 	layout->nr = report->nr_ranges;
@@ -86,7 +86,7 @@ EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_layout_from_report);
  * @bars: exportable BARs
  *
  * Context: process context, may sleep.
- * Return: one shared fragment per exportable BAR (kfree() it), or NULL on
+ * Return: one shared fragment per exportable BAR (kvfree() it), or NULL on
  * allocation failure.
  */
 struct tdi_dmabuf_layout *
@@ -95,8 +95,8 @@ tdi_dmabuf_layout_unbound(const struct tdi_dmabuf_bar *bars)
 	struct tdi_dmabuf_layout *layout;
 	unsigned int i, n = 0;
 
-	layout = kzalloc(struct_size(layout, frags, TDI_DMABUF_NR_BARS),
-			 GFP_KERNEL);
+	layout = kvzalloc(struct_size(layout, frags, TDI_DMABUF_NR_BARS),
+			  GFP_KERNEL);
 	if (!layout)
 		return NULL;
 	layout->nr = TDI_DMABUF_NR_BARS;

@@ -96,7 +96,7 @@ static bool tdi_dmabuf_find_bar(const struct tdi_dmabuf_bar *bars, u64 phys,
  * @len: its length in bytes
  * @mmio_offset: MMIO reporting offset in bytes, subtracted from each range
  * @bars: the device's exportable BARs (TDI_DMABUF_NR_BARS entries)
- * @out: on success, the parsed report (kfree() it)
+ * @out: on success, the parsed report (kvfree() it)
  * @fault: if not NULL, why the report was rejected (TDI_REPORT_OK on success)
  *
  * Context: process context, may sleep (allocates).
@@ -149,7 +149,7 @@ int tdi_dmabuf_report_parse(const void *data, size_t len, u64 mmio_offset,
 		goto bad;
 	}
 
-	r = kzalloc(struct_size(r, ranges, count), GFP_KERNEL);
+	r = kvzalloc(struct_size(r, ranges, count), GFP_KERNEL);
 	if (!r)
 		return -ENOMEM;
 	r->nr_ranges = count;
@@ -213,7 +213,7 @@ int tdi_dmabuf_report_parse(const void *data, size_t len, u64 mmio_offset,
 	return 0;
 
 bad_free:
-	kfree(r);
+	kvfree(r);
 bad:
 	if (fault)
 		*fault = why;

@@ -66,8 +66,8 @@ static void tdi_dmabuf_tdi_release(struct kref *ref)
 	if (current_work() != &tdi->error_work)
 		cancel_work_sync(&tdi->error_work);
 	if (tdi->layout != tdi->unbound_layout)
-		kfree(tdi->layout);
-	kfree(tdi->unbound_layout);
+		kvfree(tdi->layout);
+	kvfree(tdi->unbound_layout);
 	mutex_destroy(&tdi->lock);
 	put_device(tdi->dev);
 	kfree(tdi);
@@ -104,7 +104,7 @@ static void __tdi_dmabuf_set_layout(struct tdi_dmabuf_tdi *tdi,
 {
 	lockdep_assert_held(&tdi->lock);
 	if (tdi->layout != tdi->unbound_layout)
-		kfree(tdi->layout);
+		kvfree(tdi->layout);
 	tdi->layout = layout;
 }
 
@@ -504,7 +504,7 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 	if (ret)
 		return ret;
 	layout = tdi_dmabuf_layout_from_report(report);
-	kfree(report);
+	kvfree(report);
 	if (!layout)
 		return -ENOMEM;
 	align = tdi_dmabuf_tdi_align(tdi);
@@ -513,7 +513,7 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 	if (ret) {
 		dev_dbg(tdi->dev, "provider %s: BAR %u: shared/private boundary at %#llx not aligned to %#llx (PAGE_SIZE %#lx or the IOMMU granule)\n",
 			prov->name, bar, where, align, PAGE_SIZE);
-		kfree(layout);
+		kvfree(layout);
 		return ret;
 	}
 
@@ -522,7 +522,7 @@ static int __tdi_dmabuf_tdi_run(struct tdi_dmabuf_tdi *tdi)
 	if (ret) {
 		dev_err_ratelimited(tdi->dev, "provider %s: start failed: %d\n",
 				    prov->name, ret);
-		kfree(layout);
+		kvfree(layout);
 		return ret;
 	}
 	__tdi_dmabuf_set_layout(tdi, layout);
@@ -566,14 +566,14 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 		goto out_unlock;
 	}
 	/* From the provider's bind until a report says otherwise: no page shared. */
-	empty = kzalloc(struct_size(empty, frags, 0), GFP_KERNEL);
+	empty = kvzalloc(struct_size(empty, frags, 0), GFP_KERNEL);
 	if (!empty) {
 		ret = -ENOMEM;
 		goto out_unlock;
 	}
 	prov = tdi_dmabuf_provider_get(tdi->dev);
 	if (!prov) {
-		kfree(empty);
+		kvfree(empty);
 		dev_dbg(tdi->dev, "no TDI report provider for this device\n");
 		ret = -ENODEV;
 		goto out_unlock;
@@ -584,7 +584,7 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 		dev_err_ratelimited(tdi->dev, "provider %s: bind failed: %d\n",
 				    prov->name, ret);
 		tdi_dmabuf_provider_put(prov);
-		kfree(empty);
+		kvfree(empty);
 		tdi->error = -ret;
 		goto out_unlock;
 	}
