@@ -144,6 +144,18 @@ int __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause)
 EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_tdi_revoke_all);
 
 /*
+ * The provider let go of the TDI (or it is gone): unpin the provider and
+ * have tdi_dmabuf_unlock() drop the binding's reference.
+ */
+static void __tdi_dmabuf_binding_end(struct tdi_dmabuf_tdi *tdi)
+{
+	lockdep_assert_held(&tdi->lock);
+	tdi_dmabuf_provider_put(tdi->provider);
+	tdi->provider = NULL;
+	tdi->put_binding = true;
+}
+
+/*
  * Unbind from the provider if bound; drop the provider once it let go. A
  * failed unbind keeps everything: the provider still holds the TDI (its
  * private pages stay unreachable), so its module stays pinned and the TDI
@@ -153,24 +165,19 @@ EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_tdi_revoke_all);
  */
 static int __tdi_dmabuf_provider_unbind(struct tdi_dmabuf_tdi *tdi)
 {
-	int ret = 0;
+	int ret;
 
 	lockdep_assert_held(&tdi->lock);
 	if (!tdi->provider)
 		return 0;
-	if (tdi->provider_bound) {
-		ret = tdi->provider->ops->unbind(tdi->provider, tdi);
-		trace_tdi_dmabuf_step(tdi->dev, "provider_unbind", ret);
-		if (ret) {
-			dev_err_ratelimited(tdi->dev, "provider %s: unbind failed: %d\n",
-					    tdi->provider->name, ret);
-			return ret;
-		}
-		tdi->provider_bound = false;
-		tdi->put_binding = true;
+	ret = tdi->provider->ops->unbind(tdi->provider, tdi);
+	trace_tdi_dmabuf_step(tdi->dev, "provider_unbind", ret);
+	if (ret) {
+		dev_err_ratelimited(tdi->dev, "provider %s: unbind failed: %d\n",
+				    tdi->provider->name, ret);
+		return ret;
 	}
-	tdi_dmabuf_provider_put(tdi->provider);
-	tdi->provider = NULL;
+	__tdi_dmabuf_binding_end(tdi);
 	return 0;
 }
 
@@ -181,7 +188,7 @@ static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 	lockdep_assert_held(&tdi->lock);
 
 	ret = __tdi_dmabuf_tdi_revoke_all(tdi, cause);
-	if (tdi->state == TDI_DMABUF_STATE_ERROR && tdi->provider_bound) {
+	if (tdi->state == TDI_DMABUF_STATE_ERROR && tdi->provider) {
 		/* An unbind failed earlier: the provider's error retries it. */
 		if (!ret && !__tdi_dmabuf_provider_unbind(tdi))
 			__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
@@ -286,7 +293,7 @@ int tdi_dmabuf_tdi_lost(struct tdi_dmabuf_tdi *tdi, int err)
 
 	lockdep_assert_not_held(&tdi->lock);
 	mutex_lock(&tdi->lock);
-	if (!tdi->provider_bound) {
+	if (!tdi->provider) {
 		mutex_unlock(&tdi->lock);
 		return -ENOTCONN;
 	}
@@ -294,9 +301,7 @@ int tdi_dmabuf_tdi_lost(struct tdi_dmabuf_tdi *tdi, int err)
 	if (ret)
 		dev_warn(tdi->dev, "TDI lost while an importer still uses a DMA-BUF\n");
 	trace_tdi_dmabuf_step(tdi->dev, "provider_lost", err);
-	tdi->provider_bound = false;
-	tdi->put_binding = true;
-	__tdi_dmabuf_provider_unbind(tdi);
+	__tdi_dmabuf_binding_end(tdi);
 	__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
 	tdi->cause = TDI_DMABUF_CAUSE_PROVIDER;
 	tdi->error = err ? abs(err) : EIO;
@@ -590,7 +595,6 @@ int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi)
 	}
 	__tdi_dmabuf_set_layout(tdi, empty);
 	tdi->provider = prov;
-	tdi->provider_bound = true;
 	/* The provider holds the TDI until its unbind succeeds. */
 	kref_get(&tdi->ref);
 	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_LOCKED);

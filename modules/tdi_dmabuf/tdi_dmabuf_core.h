@@ -160,9 +160,9 @@ struct tdi_dmabuf_tdi_ops {
  * @lock: protects all fields below
  * @state: TDI_DMABUF_STATE_*
  * @closed: the embedding device was closed; no new DMA-BUFs, no provider
- * @provider: provider of the current binding, its module pinned
- * @provider_bound: @provider's ->bind() succeeded, ->unbind() not yet; the
- *	binding holds a reference on the TDI meanwhile
+ * @provider: provider holding the TDI, from its successful ->bind() until
+ *	an ->unbind() succeeds (or tdi_dmabuf_tdi_lost()); its module is pinned
+ *	and the binding holds a reference on the TDI meanwhile
  * @put_binding: the binding ended under @lock; its reference is dropped
  *	after the unlock
  * @unbound_layout: every exportable BAR shared, built at create
@@ -188,7 +188,6 @@ struct tdi_dmabuf_tdi {
 	u32 state;
 	bool closed;
 	struct tdi_dmabuf_provider *provider;
-	bool provider_bound;
 	bool put_binding;
 	struct tdi_dmabuf_layout *unbound_layout;
 	struct tdi_dmabuf_layout *layout;
