@@ -78,21 +78,22 @@ static void lay_case_desc(const struct lay_case *c, char *desc)
 
 KUNIT_ARRAY_PARAM(lay, lay_cases, lay_case_desc);
 
-/* The layout of the parsed report that a table case describes. */
-static struct tdi_dmabuf_layout *lay_case_layout(struct kunit *test,
-						 const struct lay_case *c)
+/* The layout of the parsed report with the @nr ranges @in. */
+static struct tdi_dmabuf_layout *layout_of(struct kunit *test,
+					   const struct lay_range *in,
+					   unsigned int nr)
 {
 	struct tdi_dmabuf_report *r;
 	unsigned int i;
 
-	r = kunit_kzalloc(test, struct_size(r, ranges, c->nr), GFP_KERNEL);
+	r = kunit_kzalloc(test, struct_size(r, ranges, nr), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->nr_ranges = c->nr;
-	for (i = 0; i < c->nr; i++) {
-		r->ranges[i].bar = c->in[i].bar;
-		r->ranges[i].offset = c->in[i].offset;
-		r->ranges[i].len = c->in[i].len;
-		r->ranges[i].attrs = c->in[i].attrs;
+	r->nr_ranges = nr;
+	for (i = 0; i < nr; i++) {
+		r->ranges[i].bar = in[i].bar;
+		r->ranges[i].offset = in[i].offset;
+		r->ranges[i].len = in[i].len;
+		r->ranges[i].attrs = in[i].attrs;
 	}
 	return tdi_dmabuf_layout_from_report(r);
 }
@@ -103,7 +104,7 @@ static void tdi_layout_table(struct kunit *test)
 	struct tdi_dmabuf_layout *layout;
 	unsigned int i;
 
-	layout = lay_case_layout(test, c);
+	layout = layout_of(test, c->in, c->nr);
 	KUNIT_ASSERT_NOT_NULL(test, layout);
 	KUNIT_EXPECT_EQ(test, layout->nr, c->nr_out);
 	for (i = 0; i < min(layout->nr, c->nr_out); i++) {
@@ -123,7 +124,7 @@ static void tdi_layout_holes_are_neither(struct kunit *test)
 	u64 page, covered = 0;
 	unsigned int i;
 
-	layout = lay_case_layout(test, c);
+	layout = layout_of(test, c->in, c->nr);
 	KUNIT_ASSERT_NOT_NULL(test, layout);
 	/* BAR2 pages 0-3 are in no range: no fragment may cover them. */
 	for (page = 0; page < 4; page++)
@@ -220,21 +221,10 @@ static void tdi_layout_align(struct kunit *test)
 {
 	const struct align_case *c = test->param_value;
 	struct tdi_dmabuf_layout *layout;
-	struct tdi_dmabuf_report *r;
 	u32 bar = U32_MAX;
 	u64 offset = U64_MAX;
-	unsigned int i;
 
-	r = kunit_kzalloc(test, struct_size(r, ranges, c->nr), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, r);
-	r->nr_ranges = c->nr;
-	for (i = 0; i < c->nr; i++) {
-		r->ranges[i].bar = c->in[i].bar;
-		r->ranges[i].offset = c->in[i].offset;
-		r->ranges[i].len = c->in[i].len;
-		r->ranges[i].attrs = c->in[i].attrs;
-	}
-	layout = tdi_dmabuf_layout_from_report(r);
+	layout = layout_of(test, c->in, c->nr);
 	KUNIT_ASSERT_NOT_NULL(test, layout);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_layout_check_align(layout, align_bars, c->align,
 							    &bar, &offset), c->ret);

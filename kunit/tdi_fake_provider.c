@@ -247,6 +247,22 @@ int tdi_fake_set_fault(const char *name, enum tdi_fake_fault fault)
 }
 EXPORT_SYMBOL_GPL(tdi_fake_set_fault);
 
+/*
+ * The bound device @name, its error call counted; NULL with *@ret -ENOENT
+ * or -ENOTCONN (not bound). Caller holds tdi_fake_lock.
+ */
+static struct tdi_fake_dev *__tdi_fake_error_target(const char *name, int *ret)
+{
+	struct tdi_fake_dev *d = __tdi_fake_find(name);
+
+	lockdep_assert_held(&tdi_fake_lock);
+	*ret = !d ? -ENOENT : !d->tdi ? -ENOTCONN : 0;
+	if (*ret)
+		return NULL;
+	d->calls[TDI_FAKE_CALL_ERROR]++;
+	return d;
+}
+
 /**
  * tdi_fake_trigger_error() - signal an asynchronous error of a bound device
  * @name: dev_name() of the device
@@ -256,18 +272,12 @@ EXPORT_SYMBOL_GPL(tdi_fake_set_fault);
 int tdi_fake_trigger_error(const char *name)
 {
 	struct tdi_fake_dev *d;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&tdi_fake_lock);
-	d = __tdi_fake_find(name);
-	if (!d) {
-		ret = -ENOENT;
-	} else if (!d->tdi) {
-		ret = -ENOTCONN;
-	} else {
-		d->calls[TDI_FAKE_CALL_ERROR]++;
+	d = __tdi_fake_error_target(name, &ret);
+	if (d)
 		tdi_dmabuf_tdi_error(d->tdi, -EIO);
-	}
 	mutex_unlock(&tdi_fake_lock);
 	return ret;
 }
@@ -288,16 +298,11 @@ int tdi_fake_lose(const char *name)
 {
 	struct tdi_dmabuf_tdi *tdi = NULL;
 	struct tdi_fake_dev *d;
-	int ret = 0;
+	int ret;
 
 	mutex_lock(&tdi_fake_lock);
-	d = __tdi_fake_find(name);
-	if (!d) {
-		ret = -ENOENT;
-	} else if (!d->tdi) {
-		ret = -ENOTCONN;
-	} else {
-		d->calls[TDI_FAKE_CALL_ERROR]++;
+	d = __tdi_fake_error_target(name, &ret);
+	if (d) {
 		tdi = d->tdi;
 		d->tdi = NULL;
 	}

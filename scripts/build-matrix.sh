@@ -22,6 +22,18 @@ set -euo pipefail
 # shellcheck source=kernels.sh
 . "$CCHOST_ROOT/scripts/kernels.sh"
 
+# Record NAME as passed if the array bad is empty, else print its entries
+# and record NAME as failed.
+report_bad() {
+	if [ ${#bad[@]} = 0 ]; then
+		result_pass "$1"
+	else
+		printf '    %s\n' "${bad[@]}"
+		result_fail "$1"
+		failed=1
+	fi
+}
+
 # Lines that make a build fail even when make succeeded.
 OFFENDING='(warning|error):|WARNING:|ERROR:|^make.*\*\*\*'
 
@@ -87,13 +99,7 @@ for kver in "${kernels[@]}"; do
 		# Built as listed in kunit/ helpers or modules: report them.
 		log "  ${ko#"$out"/} ($(modinfo -F vermagic "$ko"))"
 	done < <(find "$out" -name '*.ko' -print0 | sort -z)
-	if [ ${#bad[@]} = 0 ]; then
-		result_pass "vermagic $kver"
-	else
-		printf '    %s\n' "${bad[@]}"
-		result_fail "vermagic $kver"
-		failed=1
-	fi
+	report_bad "vermagic $kver"
 
 	bad=()
 	while IFS= read -r -d '' ko; do
@@ -109,12 +115,6 @@ for kver in "${kernels[@]}"; do
 			esac
 		done < <(modinfo -F alias "$ko")
 	done < <(find "$out/modules" -name '*.ko' -print0 | sort -z)
-	if [ ${#bad[@]} = 0 ]; then
-		result_pass "modinfo $kver"
-	else
-		printf '    %s\n' "${bad[@]}"
-		result_fail "modinfo $kver"
-		failed=1
-	fi
+	report_bad "modinfo $kver"
 done
 exit $failed

@@ -123,6 +123,21 @@ static inline int modload(const char *args)
  * and attach its group to a type1 container; the device fd is left to the
  * caller (tdi_open_dev()). TAP lines for each step.
  */
+/* The VFIO group device of @bdf ("/dev/vfio/N") into @path; 0 or -1. */
+static inline int vfio_group_path(const char *bdf, char *path, size_t len)
+{
+	char link[300], sys[300];
+	ssize_t n;
+
+	snprintf(sys, sizeof(sys), "/sys/bus/pci/devices/%s/iommu_group", bdf);
+	n = readlink(sys, link, sizeof(link) - 1);
+	if (n <= 0)
+		return -1;
+	link[n] = 0;
+	snprintf(path, len, "/dev/vfio/%s", strrchr(link, '/') + 1);
+	return 0;
+}
+
 static inline int tdi_setup_bdf(struct tdi_env *e, const char *bdf, const char *what,
 				int with_fake)
 {
@@ -150,12 +165,8 @@ static inline int tdi_setup_bdf(struct tdi_env *e, const char *bdf, const char *
 	if (!ok(n > 0 && strstr(link, "/tdi_dmabuf"), "%s bound to tdi_dmabuf", what))
 		return -1;
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", e->bdf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
+	if (vfio_group_path(e->bdf, path, sizeof(path)))
 		return -1;
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
 	e->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	e->group = open(path, O_RDWR | O_CLOEXEC);
 	if (!ok(e->container >= 0 && e->group >= 0, "open VFIO container and group %s", path))

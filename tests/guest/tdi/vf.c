@@ -47,15 +47,10 @@ struct pf_env {
  */
 static int open_pf_with_token(const char *pf, struct pf_env *p)
 {
-	char path[512], link[300], name[400];
-	ssize_t n;
+	char path[512], name[400];
 
-	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/iommu_group", pf);
-	n = readlink(path, link, sizeof(link) - 1);
-	if (n <= 0)
+	if (vfio_group_path(pf, path, sizeof(path)))
 		return -1;
-	link[n] = 0;
-	snprintf(path, sizeof(path), "/dev/vfio/%s", strrchr(link, '/') + 1);
 	p->container = open("/dev/vfio/vfio", O_RDWR | O_CLOEXEC);
 	p->group = open(path, O_RDWR | O_CLOEXEC);
 	if (p->container < 0 || p->group < 0 ||
