@@ -87,7 +87,7 @@ cchost_rmtmp() {
 	cchost_at_exit_done "rm -rf -- $(printf '%q' "$1")"
 }
 # cchost_heartbeat WHAT CMD...: run CMD; while it runs, print
-# "WHAT: still running (N s)" on stderr every CCHOST_HEARTBEAT seconds
+# "WHAT: still running (N s)" on stderr every CCHOST_HEARTBEAT (whole) seconds
 # (default 60), so that a long silent step (a kernel build, a chroot, a
 # boot) shows it is alive. Status: CMD's.
 cchost_heartbeat() {
@@ -99,12 +99,15 @@ cchost_heartbeat() {
 	(
 		exec 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&-
 		trap 'kill "$s" 2>/dev/null; exit 0' TERM
-		t0=$SECONDS
+		# Whole intervals, not $SECONDS (whole seconds of the shell's
+		# clock: a 1 s tick started late in a second read as 2 s).
+		n=0
 		while :; do
 			sleep "${CCHOST_HEARTBEAT:-60}" &
 			s=$!
 			wait "$s"
-			log "$what: still running ($((SECONDS - t0)) s)"
+			n=$((n + ${CCHOST_HEARTBEAT:-60}))
+			log "$what: still running ($n s)"
 		done
 	) &
 	hb=$!
