@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * In-kernel API: reach a gmem file from an fd and look its PFNs up. User
- * registration and pins are in invalidate.c, next to the engine that calls
- * the users.
+ * registration and pins are in users.c, the engine that calls the users in
+ * invalidate.c.
  *
  * Who pins whom: the caller's gmem_pfnpool_file_get() holds a reference to
  * the struct file, which keeps the gmem file and this module alive; a

@@ -121,7 +121,7 @@ static inline unsigned long gmem_pfnpool_mt_count(struct maple_tree *mt)
 	return n;
 }
 
-/* ---- file core (invalidate.c) ---- */
+/* ---- a gmem file (file.c) ---- */
 
 /**
  * struct gmem_pfnpool_file - state of one guest-memory file
@@ -205,6 +205,9 @@ int gmem_pfnpool_file_init(struct gmem_pfnpool_file *gf,
 			   struct gmem_pfnpool_pool *pool, pgoff_t npages,
 			   u32 attr);
 void gmem_pfnpool_file_destroy(struct gmem_pfnpool_file *gf);
+
+/* ---- invalidate.c ---- */
+
 int gmem_pfnpool_convert(struct gmem_pfnpool_file *gf, pgoff_t start,
 			 pgoff_t end, u32 attr, struct gmem_pfnpool_veto *veto);
 int gmem_pfnpool_punch(struct gmem_pfnpool_file *gf, pgoff_t start,
@@ -214,7 +217,13 @@ bool __gmem_pfnpool_inflight(struct gmem_pfnpool_file *gf, pgoff_t start,
 int gmem_pfnpool_wait_stable(struct gmem_pfnpool_file *gf, pgoff_t index);
 void gmem_pfnpool_invalidate_might_wait(void);
 
-/* ---- extents (file.c) ---- */
+/* ---- users.c ---- */
+
+bool __gmem_pfnpool_user_pinned(struct gmem_pfnpool_file *gf,
+				struct gmem_pfnpool_user *user, pgoff_t start,
+				pgoff_t end, pgoff_t *index);
+
+/* ---- extent.c ---- */
 
 int __gmem_pfnpool_extent_ensure(struct gmem_pfnpool_file *gf, pgoff_t index);
 int gmem_pfnpool_extent_allocate(struct gmem_pfnpool_file *gf, pgoff_t start,
@@ -260,7 +269,7 @@ unsigned int gmem_pfnpool_map_order(const struct gmem_pfnpool_map_ctx *ctx,
 int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma);
 int gmem_pfnpool_mmap_user_init(struct gmem_pfnpool_file *gf);
 
-/* ---- file.c / main.c ---- */
+/* ---- file.c (VFS side) / main.c ---- */
 
 extern const struct file_operations gmem_pfnpool_fops;
 extern struct gmem_pfnpool_pool gmem_pfnpool_pool;

@@ -4,10 +4,11 @@
  * changes (conversion to shared or private, hole punch).
  *
  * Every party that may hold a translation of the file's PFNs is a registered
- * struct gmem_pfnpool_user: the userspace mappings of the file (mmap.c), each
- * DMA-BUF export (dmabuf.c) and in-kernel users (include/linux/gmem_pfnpool.h).
- * None of them is special-cased here, so a refused conversion tears nothing
- * down: no user has changed anything before all of them agreed.
+ * struct gmem_pfnpool_user (users.c): the userspace mappings of the file
+ * (mmap.c), each DMA-BUF export (dmabuf.c) and in-kernel users
+ * (include/linux/gmem_pfnpool.h). None of them is special-cased here, so a
+ * refused conversion tears nothing down: no user has changed anything
+ * before all of them agreed.
  *
  * State of a range, and who moves it:
  *
@@ -100,7 +101,6 @@
 #include <linux/interval_tree.h>
 #include <linux/lockdep.h>
 #include <linux/sched/signal.h>
-#include <linux/slab.h>
 #include <linux/string.h>
 #include <kunit/visibility.h>
 
@@ -124,75 +124,6 @@ struct gmem_pfnpool_invalidation {
 	struct gmem_pfnpool_veto *veto;
 	bool described;
 };
-
-/**
- * struct gmem_pfnpool_pin - a pinned page range
- * @node: entry in the user's pin list
- * @start: first page
- * @end: one past the last page
- */
-struct gmem_pfnpool_pin {
-	struct list_head node;
-	pgoff_t start;
-	pgoff_t end;
-};
-
-/**
- * gmem_pfnpool_file_init() - set up the core of a gmem file
- * @gf: zeroed file state
- * @pool: pool backing it
- * @npages: size in pages, non-zero
- * @attr: initial attribute of every page
- *
- * The VFS side (struct file, mapping, mmap user) is added by file.c; KUnit
- * suites use the core alone.
- *
- * Return: 0 or -ENOMEM.
- */
-int gmem_pfnpool_file_init(struct gmem_pfnpool_file *gf,
-			   struct gmem_pfnpool_pool *pool, pgoff_t npages,
-			   u32 attr)
-{
-	int ret;
-
-	gf->pool = pool;
-	gf->npages = npages;
-	mutex_init(&gf->lock);
-	/* RCU mode: see the locking notes of file.c and attr.c. */
-	mt_init_flags(&gf->extents, MT_FLAGS_USE_RCU);
-	gf->inflight = RB_ROOT_CACHED;
-	init_waitqueue_head(&gf->wq);
-	init_rwsem(&gf->users_rwsem);
-	INIT_LIST_HEAD(&gf->users);
-	init_rwsem(&gf->map_lock);
-	INIT_LIST_HEAD(&gf->node);
-	INIT_LIST_HEAD(&gf->freed);
-
-	ret = gmem_pfnpool_attrs_init(&gf->attrs, npages, attr);
-	if (ret)
-		gmem_pfnpool_attrs_destroy(&gf->attrs);
-	return ret;
-}
-EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_file_init);
-
-/**
- * gmem_pfnpool_file_destroy() - free a file core and its memory
- * @gf: file state with no users left
- *
- * Returns every extent, zeroed, to the pool.
- */
-void gmem_pfnpool_file_destroy(struct gmem_pfnpool_file *gf)
-{
-	WARN_ON(!list_empty(&gf->users));
-	mutex_lock(&gf->lock);
-	__gmem_pfnpool_extent_free(gf, 0, gf->npages);
-	mutex_unlock(&gf->lock);
-	gmem_pfnpool_extent_release(gf);
-	mtree_destroy(&gf->extents);
-	gmem_pfnpool_attrs_destroy(&gf->attrs);
-	mutex_destroy(&gf->lock);
-}
-EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_file_destroy);
 
 /**
  * __gmem_pfnpool_inflight() - is a conversion of a range in flight?
@@ -323,21 +254,17 @@ static int gmem_pfnpool_prepare_one(struct gmem_pfnpool_file *gf,
 {
 	const struct gmem_pfnpool_range *range = &inv->range;
 	struct gmem_pfnpool_veto *veto = inv->veto;
-	struct gmem_pfnpool_pin *pin;
+	bool pinned;
 	int ret = 0;
 
 	mutex_lock(&gf->lock);
-	list_for_each_entry(pin, &user->pins, node) {
-		if (pin->start < range->end && range->start < pin->end) {
-			veto->index = max(pin->start, range->start);
-			strscpy(veto->name, user->name, sizeof(veto->name));
-			ret = -EBUSY;
-			break;
-		}
-	}
+	pinned = __gmem_pfnpool_user_pinned(gf, user, range->start, range->end,
+					    &veto->index);
 	mutex_unlock(&gf->lock);
-	if (ret)
-		return ret;
+	if (pinned) {
+		strscpy(veto->name, user->name, sizeof(veto->name));
+		return -EBUSY;
+	}
 
 	inv->described = false;
 	if (user->ops->prepare)
@@ -532,159 +459,3 @@ int gmem_pfnpool_punch(struct gmem_pfnpool_file *gf, pgoff_t start,
 				       NULL);
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_punch);
-
-/**
- * gmem_pfnpool_register_user() - register a user of a gmem file
- * @gf: the file (a reference held by the caller for as long as the user
- *	stays registered)
- * @user: the user, with @name and @ops set
- *
- * From now on @user is called for every change of the file. Waits for a
- * conversion that is calling users to finish, killably.
- *
- * Context: may sleep; not from a user callback.
- * Return: 0, or -EINTR on a fatal signal (@user is not registered).
- */
-int gmem_pfnpool_register_user(struct gmem_pfnpool_file *gf,
-			       struct gmem_pfnpool_user *user)
-{
-	INIT_LIST_HEAD(&user->pins);
-	if (down_write_killable(&gf->users_rwsem))
-		return -EINTR;
-	list_add_tail(&user->node, &gf->users);
-	up_write(&gf->users_rwsem);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(gmem_pfnpool_register_user);
-
-/* Unregister @user, with users_rwsem held for write. */
-static void __gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
-					   struct gmem_pfnpool_user *user)
-{
-	struct gmem_pfnpool_pin *pin, *tmp;
-
-	lockdep_assert_held_write(&gf->users_rwsem);
-	list_del(&user->node);
-	mutex_lock(&gf->lock);
-	list_for_each_entry_safe(pin, tmp, &user->pins, node) {
-		list_del(&pin->node);
-		kfree(pin);
-	}
-	mutex_unlock(&gf->lock);
-}
-
-/**
- * gmem_pfnpool_unregister_user_killable() - unregister a user, dropping its
- *	pins, unless a fatal signal arrives first
- * @gf: the file
- * @user: a registered user
- *
- * Waits for a conversion that is calling users to finish, killably.
- *
- * Context: may sleep; not from a user callback.
- * Return: 0, or -EINTR on a fatal signal (@user stays registered).
- */
-int gmem_pfnpool_unregister_user_killable(struct gmem_pfnpool_file *gf,
-					  struct gmem_pfnpool_user *user)
-{
-	if (down_write_killable(&gf->users_rwsem))
-		return -EINTR;
-	__gmem_pfnpool_unregister_user(gf, user);
-	up_write(&gf->users_rwsem);
-	return 0;
-}
-EXPORT_SYMBOL_GPL(gmem_pfnpool_unregister_user_killable);
-
-/**
- * gmem_pfnpool_unregister_user() - unregister a user, dropping its pins
- * @gf: the file
- * @user: a registered user
- *
- * For teardown paths that cannot fail (release of the user's object): waits
- * for a conversion that is calling users to finish, uninterruptibly. Where
- * the caller can report an error, use
- * gmem_pfnpool_unregister_user_killable().
- *
- * Context: may sleep; not from a user callback.
- */
-void gmem_pfnpool_unregister_user(struct gmem_pfnpool_file *gf,
-				  struct gmem_pfnpool_user *user)
-{
-	down_write(&gf->users_rwsem);
-	__gmem_pfnpool_unregister_user(gf, user);
-	up_write(&gf->users_rwsem);
-}
-EXPORT_SYMBOL_GPL(gmem_pfnpool_unregister_user);
-
-/**
- * gmem_pfnpool_pin() - pin a page range for a user
- * @gf: the file
- * @user: a registered user
- * @start: first page
- * @nr_pages: number of pages, non-zero
- *
- * While pinned, every conversion or punch overlapping the range is refused
- * in @user's name. Pins nest: each needs its own gmem_pfnpool_unpin().
- *
- * Context: may sleep.
- * Return: 0, -EINVAL for a range outside the file, -EAGAIN while a
- * conversion of the range is in flight, -ENOMEM.
- */
-int gmem_pfnpool_pin(struct gmem_pfnpool_file *gf,
-		     struct gmem_pfnpool_user *user,
-		     pgoff_t start, pgoff_t nr_pages)
-{
-	struct gmem_pfnpool_pin *pin;
-	int ret = 0;
-
-	if (!nr_pages || start >= gf->npages || nr_pages > gf->npages - start)
-		return -EINVAL;
-
-	pin = kzalloc(sizeof(*pin), GFP_KERNEL);
-	if (!pin)
-		return -ENOMEM;
-	pin->start = start;
-	pin->end = start + nr_pages;
-
-	mutex_lock(&gf->lock);
-	if (__gmem_pfnpool_inflight(gf, pin->start, pin->end))
-		ret = -EAGAIN;
-	else
-		list_add_tail(&pin->node, &user->pins);
-	mutex_unlock(&gf->lock);
-	if (ret)
-		kfree(pin);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(gmem_pfnpool_pin);
-
-/**
- * gmem_pfnpool_unpin() - drop a pin taken with gmem_pfnpool_pin()
- * @gf: the file
- * @user: the user that took it
- * @start: first page, as pinned
- * @nr_pages: number of pages, as pinned
- *
- * Context: may sleep.
- * Return: 0, or -ENOENT if @user holds no such pin.
- */
-int gmem_pfnpool_unpin(struct gmem_pfnpool_file *gf,
-		       struct gmem_pfnpool_user *user,
-		       pgoff_t start, pgoff_t nr_pages)
-{
-	struct gmem_pfnpool_pin *pin;
-	int ret = -ENOENT;
-
-	mutex_lock(&gf->lock);
-	list_for_each_entry(pin, &user->pins, node) {
-		if (pin->start == start && pin->end == start + nr_pages) {
-			list_del(&pin->node);
-			kfree(pin);
-			ret = 0;
-			break;
-		}
-	}
-	mutex_unlock(&gf->lock);
-	return ret;
-}
-EXPORT_SYMBOL_GPL(gmem_pfnpool_unpin);

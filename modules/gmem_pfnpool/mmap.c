@@ -48,6 +48,20 @@
  * that cannot be retried wait with the lock held; that wait is what lockdep
  * is told about (gmem_pfnpool_invalidate_might_wait()).
  *
+ * Encryption: on a host with memory encryption (AMD SME), the user mapping
+ * must use the same encryption attribute as the kernel's mapping of the
+ * same PFNs, through which the pool zeroes memory: otherwise userspace reads
+ * ciphertext of the zeroes, and a write by one side reads as garbage on the
+ * other. The pool maps its ranges with memremap(MEMREMAP_WB); for memory
+ * outside System RAM (a memmap= carve-out is E820 reserved) x86 takes the
+ * ioremap path, which maps decrypted unless the resource is marked
+ * encrypted, and it never is for reserved ranges, on SME hosts or in SEV
+ * guests (__ioremap_check_encrypted()). So user mappings are
+ * pgprot_decrypted() too, as vfio-pci's BAR mappings are; mprotect() keeps
+ * the attribute (x86's pgprot_modify() preserves the _PAGE_CC bit). Without
+ * memory encryption both are no-ops. QEMU's TCG emulates no SME, so this is
+ * not exercised by the guest tests.
+ *
  * Locking: a fault takes gf->map_lock for read and then gf->lock, and keeps
  * both while it inserts entries; the commit phase holds gf->map_lock for
  * write, so no fault is between its checks and its page-table update then.
@@ -120,6 +134,13 @@ unsigned int gmem_pfnpool_map_order(const struct gmem_pfnpool_map_ctx *ctx,
 }
 EXPORT_SYMBOL_IF_KUNIT(gmem_pfnpool_map_order);
 
+/* User address of file page @index in @vma (which maps it). */
+static unsigned long gmem_pfnpool_page_addr(struct vm_area_struct *vma,
+					    pgoff_t index)
+{
+	return vma->vm_start + ((index - vma->vm_pgoff) << PAGE_SHIFT);
+}
+
 /* One run of PTEs to fill: consecutive pages, consecutive PFNs. */
 struct gmem_pfnpool_pte_fill {
 	struct vm_area_struct *vma;
@@ -165,67 +186,94 @@ static int gmem_pfnpool_fill_ptes(struct gmem_pfnpool_file *gf,
 }
 
 /*
- * Map the shared, allocated, stable pages around the fault with PTEs: those
- * of the page table the fault is in (the 2 MiB of virtual addresses around
- * it, inside the VMA and the file), one run of consecutive PFNs at a time.
- * The faulting page must be mapped; the others are a bonus: a run in flight
- * is skipped (only the faulting page of it is mapped, known stable), and so
- * is a run whose page table could not be allocated.
- *
- * The core called ->fault because vmf->pmd was no huge entry when it looked,
- * but it did so without gf->lock: a concurrent huge fault of the same block
- * may have installed one since (its block became mappable whole in between,
- * e.g. a conversion back to shared committed). Writing PTEs under a huge
- * PMD would treat the data page as a page table; every huge insert of this
- * file happens under gf->lock, so the check below, under it, is stable, and
- * the huge entry already maps the fault.
+ * The pages of the fault's page table: the 2 MiB of virtual addresses
+ * around it, clipped to the VMA and the file, as file pages [*@lo, *@hi).
  */
-static vm_fault_t gmem_pfnpool_map_ptes(struct gmem_pfnpool_file *gf,
-					struct vm_fault *vmf)
+static void gmem_pfnpool_pte_window(struct gmem_pfnpool_file *gf,
+				    struct vm_fault *vmf, pgoff_t *lo,
+				    pgoff_t *hi)
 {
 	struct vm_area_struct *vma = vmf->vma;
-	unsigned long addr = vmf->address & PAGE_MASK;
-	unsigned long va_lo = max(addr & PMD_MASK, vma->vm_start);
-	unsigned long va_hi = min((addr & PMD_MASK) + PMD_SIZE, vma->vm_end);
-	pgoff_t index = vmf->pgoff;
-	pgoff_t lo = index - ((addr - va_lo) >> PAGE_SHIFT);
-	pgoff_t hi = min_t(pgoff_t, index + ((va_hi - addr) >> PAGE_SHIFT),
-			   gf->npages);
-	vm_fault_t ret = VM_FAULT_SIGBUS;
-	pgoff_t i, af, al, ef, el, run;
+	unsigned long va_lo = max(vmf->address & PMD_MASK, vma->vm_start);
+	unsigned long va_hi = min((vmf->address & PMD_MASK) + PMD_SIZE,
+				  vma->vm_end);
+
+	*lo = vma->vm_pgoff + ((va_lo - vma->vm_start) >> PAGE_SHIFT);
+	*hi = min_t(pgoff_t, vma->vm_pgoff +
+			     ((va_hi - vma->vm_start) >> PAGE_SHIFT),
+		    gf->npages);
+}
+
+/*
+ * The run of pages from @index, below @hi, that one PTE fill maps: shared
+ * all through, backed by one extent (consecutive PFNs) and not in flight.
+ * *@last is set to its last page, or to the last page looked at when the
+ * run is not mappable.
+ *
+ * Context: gf->lock held.
+ * Return: the PFN of @index, or 0 if the run is not mappable.
+ */
+static unsigned long gmem_pfnpool_pte_run(struct gmem_pfnpool_file *gf,
+					  pgoff_t index, pgoff_t hi,
+					  pgoff_t *last)
+{
+	pgoff_t af, al, ef, el;
+	unsigned long pfn;
+	u32 attr;
+
+	attr = gmem_pfnpool_attrs_get(&gf->attrs, index, &af, &al);
+	pfn = __gmem_pfnpool_extent_lookup(gf, index, &ef, &el);
+	*last = min3(al, el, hi - 1);
+	if (attr != GMEM_PFNPOOL_ATTR_SHARED || !pfn ||
+	    __gmem_pfnpool_inflight(gf, index, *last + 1))
+		return 0;
+	return pfn;
+}
+
+/*
+ * Map a fault with PTEs. The caller checked that the faulting page is
+ * shared, allocated (backed by @pfn) and not in flight, under gf->lock.
+ *
+ * First, the core called ->fault because vmf->pmd was no huge entry when it
+ * looked, but it did so without gf->lock: a concurrent huge fault of the
+ * same block may have installed one since (its block became mappable whole
+ * in between, e.g. a conversion back to shared committed). That entry maps
+ * the fault already, and writing PTEs under it would treat the data page as
+ * a page table; every huge insert of this file happens under gf->lock, so
+ * the check is stable.
+ *
+ * Then the faulting page is mapped; that must succeed. Last, as a bonus, the
+ * other mappable runs of its page table (gmem_pfnpool_pte_window()) are
+ * filled, one run of consecutive PFNs per walk, so that touching a 2 MiB
+ * range faults once. A run that cannot be mapped is skipped; an entry
+ * already present (the faulting page) is left as it is.
+ */
+static vm_fault_t gmem_pfnpool_map_ptes(struct gmem_pfnpool_file *gf,
+					struct vm_fault *vmf,
+					unsigned long pfn)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	pgoff_t index, lo, hi, last;
+	int err;
 
 	lockdep_assert_held(&gf->lock);
 	if (vmf->pmd && pmd_leaf(READ_ONCE(*vmf->pmd)))
 		return VM_FAULT_NOPAGE;
 
-	for (i = lo; i < hi; i = run + 1) {
-		bool has_fault;
-		unsigned long pfn;
-		u32 attr;
-		int err;
+	err = gmem_pfnpool_fill_ptes(gf, vma, vmf->address & PAGE_MASK, pfn,
+				     1);
+	if (err)
+		return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
 
-		attr = gmem_pfnpool_attrs_get(&gf->attrs, i, &af, &al);
-		pfn = __gmem_pfnpool_extent_lookup(gf, i, &ef, &el);
-		run = min3(al, el, hi - 1);
-		if (attr != GMEM_PFNPOOL_ATTR_SHARED || !pfn)
-			continue;
-		has_fault = index >= i && index <= run;
-		if (__gmem_pfnpool_inflight(gf, i, run + 1)) {
-			if (!has_fault)
-				continue;
-			pfn += index - i;
-			i = index;
-			run = index;
-		}
-		err = gmem_pfnpool_fill_ptes(gf, vma,
-					     addr + ((i - index) << PAGE_SHIFT),
-					     pfn, run - i + 1);
-		if (has_fault && err)
-			return err == -ENOMEM ? VM_FAULT_OOM : VM_FAULT_SIGBUS;
-		if (has_fault)
-			ret = VM_FAULT_NOPAGE;
+	gmem_pfnpool_pte_window(gf, vmf, &lo, &hi);
+	for (index = lo; index < hi; index = last + 1) {
+		pfn = gmem_pfnpool_pte_run(gf, index, hi, &last);
+		if (pfn)
+			gmem_pfnpool_fill_ptes(gf, vma,
+					       gmem_pfnpool_page_addr(vma, index),
+					       pfn, last - index + 1);
 	}
-	return ret;
+	return VM_FAULT_NOPAGE;
 }
 
 /*
@@ -362,7 +410,7 @@ retry:
 		if (ret == VM_FAULT_NOPAGE && fresh)
 			atomic64_inc(&gf->stats.mapped_pmd);
 	} else if (!order) {
-		ret = gmem_pfnpool_map_ptes(gf, vmf);
+		ret = gmem_pfnpool_map_ptes(gf, vmf, ctx.pfn);
 	} else {
 		ret = VM_FAULT_FALLBACK;
 	}
@@ -429,6 +477,8 @@ int gmem_pfnpool_mmap(struct file *file, struct vm_area_struct *vma)
 	}
 
 	vm_flags_clear(vma, VM_MAYEXEC);
+	/* See the header comment: as the kernel's memremap() of the pool. */
+	vma->vm_page_prot = pgprot_decrypted(vma->vm_page_prot);
 	/* See the header comment: VM_PFNMAP lets VFIO type1 follow. */
 	if (READ_ONCE(mmap_huge))
 		vm_flags_set(vma, VM_PFNMAP | VM_IO | VM_DONTEXPAND |

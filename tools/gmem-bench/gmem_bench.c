@@ -144,6 +144,57 @@ static int write_str(const char *path, const char *val)
 	return ret;
 }
 
+#define TESTUSER_CTL	"/sys/kernel/debug/gmem_pfnpool_testuser/ctl"
+
+/*
+ * A vetoed conversion of the mapped GiB: the test user (registered after
+ * the mappings) refuses, so the engine asks every user, aborts them and
+ * changes nothing; the GiB then re-reads without a fault (nothing was
+ * zapped). Best of CONVERT_ROUNDS, next to the committed one's time.
+ */
+static void convert_vetoed(int fd, uint8_t *map, uint64_t size, double committed)
+{
+	double best = -1;
+	char cmd[64];
+	long faults = -1;
+	int r, ret = 0;
+
+	if (system("modload gmem_pfnpool_testuser") != 0) {
+		printf("bench: convert_1g_vetoed_seconds skipped (no test user module)\n");
+		return;
+	}
+	snprintf(cmd, sizeof(cmd), "attach %d", fd);
+	if (write_str(TESTUSER_CTL, cmd) || write_str(TESTUSER_CTL, "veto 1")) {
+		printf("bench: convert_1g_vetoed_seconds skipped (test user refused)\n");
+		goto out;
+	}
+	touch(map, size, &faults);
+	for (r = 0; r < CONVERT_ROUNDS && !ret; r++) {
+		double t0 = now(), t;
+
+		ret = gmem_set_attr(fd, 0, size, GMEM_PFNPOOL_ATTR_PRIVATE, NULL);
+		t = now() - t0;
+		if (ret != -1 || errno != EBUSY)
+			ret = -1;
+		else
+			ret = 0;
+		if (best < 0 || t < best)
+			best = t;
+	}
+	ok(!ret, "a vetoed conversion fails with EBUSY");
+	touch(map, size, &faults);
+	ok(faults == 0, "after vetoed conversions the GiB re-reads without a fault (%ld)",
+	   faults);
+	printf("bench: convert_1g_vetoed_seconds %.6f\n", best);
+	printf("bench: convert_1g_vetoed_vs_committed_ratio %.3f\n",
+	       committed > 0 ? best / committed : 0);
+	printf("bench: convert_1g_vetoed_refaults %ld\n", faults);
+	write_str(TESTUSER_CTL, "detach");
+out:
+	if (system("modload -r gmem_pfnpool_testuser") != 0)
+		printf("# could not unload gmem_pfnpool_testuser\n");
+}
+
 /* A touch anchor: what it took, or why it was not measured. */
 struct anchor {
 	const char *key;
@@ -699,6 +750,7 @@ int main(void)
 	printf("bench: convert_2m_seconds %.6f\n", c2m);
 	printf("bench: convert_1g_seconds %.6f\n", c1g);
 	printf("bench: convert_1g_vs_2m_ratio %.2f\n", c2m > 0 ? c1g / c2m : 0);
+	convert_vetoed(fd, p, size, c1g);
 
 	/*
 	 * Where the 1 GiB conversion's time goes: the same conversion of the

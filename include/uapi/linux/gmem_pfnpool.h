@@ -32,6 +32,8 @@
  *    2 MiB entries where the kernel allows it (map at an address congruent
  *    to the file offset), and VFIO type1 can then map them into an IOMMU:
  *    such IOMMU mappings are not revoked by a conversion, punch or close.
+ *    On a host with memory encryption (AMD SME) mappings are unencrypted,
+ *    as the kernel's own mapping of the reserved ranges of the pool is.
  *  - fallocate(): mode 0 or FALLOC_FL_KEEP_SIZE allocates (ENOSPC when the
  *    pool is exhausted); FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE returns
  *    the memory to the pool, zeroed, through the same two-phase protocol as
