@@ -153,9 +153,17 @@ linked_tree() {
 	echo "$tree"
 }
 
-# Link this checkout into TREE as drivers/cchost (idempotent).
+# Link this checkout into TREE as drivers/cchost (idempotent). When the
+# link pointed to another checkout, the objects built from it go: make
+# compares times only, and an object built from the other checkout after
+# this checkout's source was last edited would be taken as up to date.
 link_tree() {
-	local tree=$1
+	local tree=$1 old
+
+	old=$(readlink "$tree/drivers/cchost" 2>/dev/null || true)
+	if [ -n "$old" ] && [ "$old" != "$CCHOST_ROOT" ]; then
+		rm -rf "$CCHOST_CACHE/kunit/build/$(basename "$tree")"-*/drivers/cchost
+	fi
 	ln -sfn "$CCHOST_ROOT" "$tree/drivers/cchost"
 	grep -qxF 'source "drivers/cchost/Kconfig"' "$tree/drivers/Kconfig" ||
 		sed -i '$ { /^endmenu/ i source "drivers/cchost/Kconfig"

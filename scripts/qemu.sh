@@ -294,6 +294,16 @@ qemu_scan_log() {
 	return 0
 }
 
+# The console interleaves kernel messages with the tests' output: one
+# printed while a test was in the middle of a line splits that line in two
+# ("@@cchost end tdi[  109.047080] hrtimer: interrupt took 10185370 ns" then
+# "/protect 0"). Print the log with every kernel message that starts inside
+# a line taken out and the line joined again; messages at the start of a
+# line stay. The scanner reads the raw log, which keeps them all.
+qemu_unsplice() {
+	perl -0777 -pe '1 while s/([^\n])\[ *[0-9]+\.[0-9]+\] [^\n]*\n/$1/' "$1"
+}
+
 # Collect the results of one boot. Test output lines are TAP; a test passes
 # only if it printed at least one test point, none failed, the plan (if any)
 # matches and its exit status is 0.
@@ -301,7 +311,7 @@ qemu_collect() {
 	local kver=$1 logf=$2 tmp line rc=0
 
 	cchost_mktemp tmp || return 1
-	awk -v kver="$kver" '
+	qemu_unsplice "$logf" | awk -v kver="$kver" '
 	function flush(status,   name) {
 		if (cur == "")
 			return
@@ -362,7 +372,7 @@ qemu_collect() {
 		flush("")
 		if (!done)
 			print "FAIL\tguest " kver " runner: did not finish (no done marker)"
-	}' "$logf" > "$tmp"
+	}' > "$tmp"
 
 	while IFS=$'\t' read -r kind line; do
 		case $kind in

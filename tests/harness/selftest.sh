@@ -106,6 +106,15 @@ expect "collector: passing TAP point is a PASS" grep -qx 'PASS guest k s/a: firs
 expect "collector: missing end marker is a FAIL" grep -q '^FAIL guest k s/b: no end marker' "$scratch/tap.res"
 expect "collector: test without TAP points is a FAIL" grep -q '^FAIL guest k s/c: no TAP test points' "$scratch/tap.res"
 expect "collector: plan mismatch is a FAIL" grep -q '^FAIL guest k s/d: plan 1..3 but 1' "$scratch/tap.res"
+# a kernel message printed in the middle of a marker or a test point
+printf '%s\n' '@@cchost begin s/e' 'ok 1 - in[  109.047080] hrtimer: interrupt took 10185370 ns' \
+	'[  109.047081] second message' 'tact' '1..1' \
+	'@@cchost end s[  109.047090] hrtimer: interrupt took 10185370 ns' '/e 0' \
+	'[  110.000000] a message of its own line' '@@cchost done' > "$scratch/splice.log"
+CCHOST_RESULTS=$scratch/splice.res qemu_collect k "$scratch/splice.log" > /dev/null
+expect "collector: a kernel message splitting a line is taken out" \
+	eval 'grep -qx "PASS guest k s/e: intact" "$scratch/splice.res" &&
+	      ! grep -q "^FAIL" "$scratch/splice.res"'
 printf '@@cchost begin s/a\nok 1 - x\n' > "$scratch/nodone.log"
 CCHOST_RESULTS=$scratch/nodone.res qemu_collect k "$scratch/nodone.log" > /dev/null
 expect "collector: guest that never finished is a FAIL" grep -q '^FAIL guest k runner: did not finish' "$scratch/nodone.res"
