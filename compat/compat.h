@@ -299,6 +299,142 @@ static inline bool cchost_vfio_feature_is_dma_buf(u32 flags)
 #define CCHOST_VFIO_PCI_REGION_INFO_OPS
 #endif
 
+/* 6.19: struct phys_vec, a physical range (dma-buf mapping helpers). */
+#ifndef CCHOST_HAVE_PHYS_VEC
+struct phys_vec {
+	phys_addr_t	paddr;
+	size_t		len;
+};
+#endif
+
+/*
+ * cchost_p2pdma_init(), cchost_p2pdma_map() and cchost_p2pdma_unmap() - map
+ * physical ranges of a BAR of a PCI device for the device of a DMA-BUF
+ * attachment, peer to peer, on the route the kernel's p2pdma code gives.
+ *
+ * 6.19 has the exporter helper vfio-pci uses: with the BAR's provider
+ * (pcim_p2pdma_init() at probe, devres until the driver unbinds),
+ * dma_buf_phys_vec_to_sgt() asks pci_p2pdma_map_type() and maps with PCI bus
+ * addresses through a switch, through the IOMMU via a host bridge the kernel
+ * trusts, and fails (-EINVAL) where there is no route. Before, only
+ * pci_p2pdma_distance() is exported: it tells whether a route exists but
+ * not which, so a device it accepts gets dma_map_resource() mappings, the
+ * host-bridge route (right through a trusted host bridge; through a switch
+ * the access then goes up to the root complex and back). Without
+ * CONFIG_PCI_P2PDMA (Debian's 6.1) the kernel vouches for no route and
+ * every device is refused.
+ *
+ * cchost_p2pdma_map() returns the mapping, ERR_PTR(-EOPNOTSUPP) when the
+ * device has no route, or another ERR_PTR(); entries may be as long as
+ * 4 GiB - 1 page. Context: the attachment's reservation lock held (map and
+ * unmap), after cchost_p2pdma_init() returned 0.
+ */
+#include <linux/dma-mapping.h>
+#include <linux/pci-p2pdma.h>
+#include <linux/scatterlist.h>
+#include <linux/slab.h>
+#ifdef CCHOST_HAVE_DMA_BUF_PHYS_VEC_TO_SGT
+#include <linux/dma-buf-mapping.h>
+
+static inline int cchost_p2pdma_init(struct pci_dev *pdev)
+{
+	return pcim_p2pdma_init(pdev);
+}
+
+static inline struct sg_table *
+cchost_p2pdma_map(struct pci_dev *pdev, int bar,
+		  struct dma_buf_attachment *attach, struct phys_vec *ranges,
+		  unsigned int nr, size_t size, enum dma_data_direction dir)
+{
+	struct p2pdma_provider *provider = pcim_p2pdma_provider(pdev, bar);
+	struct sg_table *sgt;
+
+	if (!provider)
+		return ERR_PTR(-EOPNOTSUPP);
+	sgt = dma_buf_phys_vec_to_sgt(attach, provider, ranges, nr, size, dir);
+	/* The helper's way of saying that the device has no route. */
+	return sgt == ERR_PTR(-EINVAL) ? ERR_PTR(-EOPNOTSUPP) : sgt;
+}
+
+static inline void cchost_p2pdma_unmap(struct dma_buf_attachment *attach,
+				       struct sg_table *sgt,
+				       enum dma_data_direction dir)
+{
+	dma_buf_free_sgt(attach, sgt, dir);
+}
+#else
+#define CCHOST_P2PDMA_SEG	SZ_1G
+
+static inline int cchost_p2pdma_init(struct pci_dev *pdev)
+{
+	return 0;
+}
+
+static inline void cchost_p2pdma_unmap(struct dma_buf_attachment *attach,
+				       struct sg_table *sgt,
+				       enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	unsigned int i;
+
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		if (!sg_dma_len(sg))
+			break;
+		dma_unmap_resource(attach->dev, sg_dma_address(sg),
+				   sg_dma_len(sg), dir, DMA_ATTR_SKIP_CPU_SYNC);
+	}
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
+static inline struct sg_table *
+cchost_p2pdma_map(struct pci_dev *pdev, int bar,
+		  struct dma_buf_attachment *attach, struct phys_vec *ranges,
+		  unsigned int nr, size_t size, enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i, nents = 0;
+	int ret;
+
+	if (pci_p2pdma_distance(pdev, attach->dev, false) < 0)
+		return ERR_PTR(-EOPNOTSUPP);
+	for (i = 0; i < nr; i++)
+		nents += DIV_ROUND_UP(ranges[i].len, CCHOST_P2PDMA_SEG);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt)
+		return ERR_PTR(-ENOMEM);
+	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
+	if (ret) {
+		kfree(sgt);
+		return ERR_PTR(ret);
+	}
+	sg = sgt->sgl;
+	for (i = 0; i < nr; i++) {
+		size_t off, len;
+
+		for (off = 0; off < ranges[i].len; off += len) {
+			dma_addr_t addr;
+
+			len = min_t(size_t, ranges[i].len - off,
+				    CCHOST_P2PDMA_SEG);
+			addr = dma_map_resource(attach->dev,
+						ranges[i].paddr + off, len, dir,
+						DMA_ATTR_SKIP_CPU_SYNC);
+			if (dma_mapping_error(attach->dev, addr)) {
+				/* Unmapped entries have length 0: unmap stops. */
+				cchost_p2pdma_unmap(attach, sgt, dir);
+				return ERR_PTR(-ENOMEM);
+			}
+			sg_dma_address(sg) = addr;
+			sg_dma_len(sg) = len;
+			sg = sg_next(sg);
+		}
+	}
+	return sgt;
+}
+#endif
+
 /*
  * 6.10: __assign_str(dst) in a trace event's TP_fast_assign() copies the
  * string given to __string(); before, it was __assign_str(dst, src).

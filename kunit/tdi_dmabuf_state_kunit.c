@@ -56,13 +56,63 @@ static u64 k_iommu_granule(struct tdi_dmabuf_tdi *tdi)
 	return k_granule;
 }
 
+/*
+ * Peer-to-peer routes from an importer to the fake BARs (the device is not
+ * PCI: the test plays the kernel's p2pdma code): none (-EOPNOTSUPP), bus
+ * addresses (the host address + K_BUS_OFFSET), or the host bridge (the
+ * host address, as for a device without IOMMU). Entries
+ * as long as the ranges, as the kernel's helper makes them. Mappings made
+ * and undone are counted.
+ */
+enum k_route { K_ROUTE_NONE, K_ROUTE_BUS, K_ROUTE_HOST };
+static enum k_route k_route;
+static int k_p2p_maps, k_p2p_unmaps;
+#define K_BUS_OFFSET	0x100000000000ULL
+
+static struct sg_table *k_p2p_map(struct tdi_dmabuf_tdi *tdi, u32 bar,
+				  struct dma_buf_attachment *attach,
+				  struct phys_vec *ranges, unsigned int nr,
+				  size_t size, enum dma_data_direction dir)
+{
+	struct scatterlist *sg;
+	struct sg_table *sgt;
+	unsigned int i;
+
+	if (k_route == K_ROUTE_NONE)
+		return ERR_PTR(-EOPNOTSUPP);
+	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
+	if (!sgt || sg_alloc_table(sgt, nr, GFP_KERNEL)) {
+		kfree(sgt);
+		return ERR_PTR(-ENOMEM);
+	}
+	for_each_sgtable_dma_sg(sgt, sg, i) {
+		sg_dma_address(sg) = ranges[i].paddr +
+				     (k_route == K_ROUTE_BUS ? K_BUS_OFFSET : 0);
+		sg_dma_len(sg) = ranges[i].len;
+	}
+	k_p2p_maps++;
+	return sgt;
+}
+
+static void k_p2p_unmap(struct tdi_dmabuf_tdi *tdi,
+			struct dma_buf_attachment *attach,
+			struct sg_table *sgt, enum dma_data_direction dir)
+{
+	k_p2p_unmaps++;
+	sg_free_table(sgt);
+	kfree(sgt);
+}
+
 static const struct tdi_dmabuf_tdi_ops k_ops = {
 	.mem_enabled = k_mem_enabled,
 	.iommu_granule = k_iommu_granule,
+	.p2p_map = k_p2p_map,
+	.p2p_unmap = k_p2p_unmap,
 };
 
 struct k_ctx {
 	struct device *dev;
+	struct device_dma_parameters dma_parms;
 	struct tdi_dmabuf_tdi *tdi;
 };
 
@@ -90,6 +140,9 @@ static int k_init(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->dev);
 	ctx->dev->dma_mask = &ctx->dev->coherent_dma_mask;
 	KUNIT_ASSERT_EQ(test, dma_set_mask_and_coherent(ctx->dev, DMA_BIT_MASK(64)), 0);
+	/* Without parameters a device takes 64 KiB segments; this one 1 GiB. */
+	ctx->dev->dma_parms = &ctx->dma_parms;
+	dma_set_max_seg_size(ctx->dev, SZ_1G);
 	k_name = dev_name(ctx->dev);
 
 	KUNIT_ASSERT_EQ(test, tdi_fake_add(k_name), 0);
@@ -101,6 +154,9 @@ static int k_init(struct kunit *test)
 
 	k_mem_off = false;
 	k_granule = 0;
+	k_route = K_ROUTE_HOST;
+	k_p2p_maps = 0;
+	k_p2p_unmaps = 0;
 	ctx->tdi = tdi_dmabuf_tdi_create(ctx->dev, &k_ops, k_bars);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, ctx->tdi);
 	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_open(ctx->tdi), 0);
@@ -402,6 +458,38 @@ static void tdi_state_reset_and_decode(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
 }
 
+/*
+ * A PCI reset behind vfio-pci (memory decode still on as vfio-pci sees it):
+ * from ->reset_prepare() to ->reset_done() nothing new is exported or
+ * bound, so nothing made in between outlives the reset.
+ */
+static void tdi_state_reset_window(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_state st;
+	struct dma_buf *shared;
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_mmio_lost(ctx->tdi, TDI_DMABUF_CAUSE_RESET,
+						       -ECONNRESET), 0);
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
+	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_RESET);
+	k_put(shared);
+	/* In the window: no DMA-BUF, no BIND, although decode looks on. */
+	KUNIT_EXPECT_EQ(test, k_get_err(ctx, 0, TDI_DMABUF_KIND_SHARED), -EIO);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), -EIO);
+	tdi_dmabuf_tdi_mmio_back(ctx->tdi);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(shared));
+	if (!IS_ERR_OR_NULL(shared))
+		k_put(shared);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+}
+
 /* Close: DMA-BUFs outliving the device stay revoked, provider unbound. */
 static void tdi_state_close_unbinds(struct kunit *test)
 {
@@ -565,6 +653,70 @@ static void tdi_state_revoke_reaches_importer(struct kunit *test)
 	k_put(shared);
 }
 
+/*
+ * Each importing device gets the route the kernel gives it: bus addresses
+ * (BAR address + bus offset), the host bridge, or nothing (-EOPNOTSUPP);
+ * entries are cut at its max segment size; every mapping the route made is
+ * undone once.
+ */
+static void tdi_state_p2p_routes(struct kunit *test)
+{
+	static const u64 addr[] = { BAR0 }, len[] = { 0x100000 };
+	static const u64 bus_addr[] = { BAR0 + K_BUS_OFFSET };
+	u64 seg_addr[16], seg_len[16];
+	struct k_ctx *ctx = test->priv;
+	struct k_importer imp = {};
+	struct dma_buf *shared;
+	struct sg_table *sgt;
+	unsigned int i;
+
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	imp.attach = dma_buf_dynamic_attach(shared, ctx->dev, &k_plain_ops, &imp);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp.attach);
+
+	k_route = K_ROUTE_NONE;
+	sgt = k_map(imp.attach);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(sgt), -EOPNOTSUPP);
+	if (!IS_ERR(sgt))
+		k_unmap(imp.attach, sgt);
+
+	k_route = K_ROUTE_BUS;
+	sgt = k_map(imp.attach);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	k_expect_sgt(test, sgt, bus_addr, len, 1);
+	k_unmap(imp.attach, sgt);
+
+	k_route = K_ROUTE_HOST;
+	sgt = k_map(imp.attach);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	k_expect_sgt(test, sgt, addr, len, 1);
+	k_unmap(imp.attach, sgt);
+
+	/* A device taking 64 KiB segments: the 1 MiB BAR in 16 entries. */
+	dma_set_max_seg_size(ctx->dev, SZ_64K);
+	for (i = 0; i < ARRAY_SIZE(seg_addr); i++) {
+		seg_addr[i] = BAR0 + i * SZ_64K;
+		seg_len[i] = SZ_64K;
+	}
+	sgt = k_map(imp.attach);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	k_expect_sgt(test, sgt, seg_addr, seg_len, ARRAY_SIZE(seg_addr));
+	k_unmap(imp.attach, sgt);
+	/* Less than a page still maps whole pages. */
+	dma_set_max_seg_size(ctx->dev, 512);
+	sgt = k_map(imp.attach);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
+	KUNIT_EXPECT_EQ(test, sgt->nents, 0x100000 / PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, (u64)sg_dma_len(sgt->sgl), (u64)PAGE_SIZE);
+	k_unmap(imp.attach, sgt);
+
+	KUNIT_EXPECT_EQ(test, k_p2p_maps, 4);
+	KUNIT_EXPECT_EQ(test, k_p2p_unmaps, 4);
+	dma_buf_detach(shared, imp.attach);
+	k_put(shared);
+}
+
 static void tdi_state_private_only_to_secure(struct kunit *test)
 {
 	static const u64 paddr[] = { BAR0 + 0x10000, BAR0 + 0x20000 };
@@ -572,9 +724,12 @@ static void tdi_state_private_only_to_secure(struct kunit *test)
 	static const u64 saddr[] = { BAR0 }, slen[] = { 0x10000 };
 	struct k_ctx *ctx = test->priv;
 	struct k_importer plain = {}, secure = {}, shared_imp = {};
+	struct tdi_dmabuf_phys_range pr[4];
 	struct dma_buf *private, *shared;
 	struct dma_buf_attachment *attach;
+	unsigned int count, i;
 	struct sg_table *sgt;
+	u64 owner = 0;
 
 	KUNIT_ASSERT_EQ(test, tdi_dmabuf_register_secure_importer(&k_secure_ops), 0);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_register_secure_importer(&k_secure_ops), -EEXIST);
@@ -590,10 +745,29 @@ static void tdi_state_private_only_to_secure(struct kunit *test)
 
 	secure.attach = dma_buf_dynamic_attach(private, ctx->dev, &k_secure_ops, &secure);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, secure.attach);
+	/* Private MMIO is never DMA-mapped, not even for the secure importer. */
 	sgt = k_map(secure.attach);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
-	k_expect_sgt(test, sgt, paddr, plen, 2);
-	k_unmap(secure.attach, sgt);
+	KUNIT_EXPECT_EQ(test, PTR_ERR_OR_ZERO(sgt), -EPERM);
+	if (!IS_ERR(sgt))
+		k_unmap(secure.attach, sgt);
+	/* It takes the physical ranges and the VMM's owner token instead. */
+	tdi_dmabuf_buf_set_owner(private, 0xc0ffee);
+	dma_resv_lock(private->resv, NULL);
+	count = 1;
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_private_ranges(secure.attach, pr, &count, &owner),
+			-ENOSPC);
+	KUNIT_EXPECT_EQ(test, count, 2);
+	count = ARRAY_SIZE(pr);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_private_ranges(secure.attach, pr, &count, &owner), 0);
+	dma_resv_unlock(private->resv);
+	KUNIT_EXPECT_EQ(test, count, 2);
+	KUNIT_EXPECT_EQ(test, owner, 0xc0ffee);
+	for (i = 0; i < 2; i++) {
+		KUNIT_EXPECT_EQ(test, (u64)pr[i].phys, paddr[i]);
+		KUNIT_EXPECT_EQ(test, pr[i].len, plen[i]);
+	}
+	KUNIT_EXPECT_EQ(test, pr[0].offset, 0);
+	KUNIT_EXPECT_EQ(test, pr[1].offset, plen[0]);
 
 	shared_imp.attach = dma_buf_dynamic_attach(shared, ctx->dev, &k_plain_ops, &shared_imp);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared_imp.attach);
@@ -601,12 +775,23 @@ static void tdi_state_private_only_to_secure(struct kunit *test)
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, sgt);
 	k_expect_sgt(test, sgt, saddr, slen, 1);
 	k_unmap(shared_imp.attach, sgt);
+	/* Physical ranges are for private DMA-BUFs only. */
+	dma_resv_lock(shared->resv, NULL);
+	count = ARRAY_SIZE(pr);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_private_ranges(shared_imp.attach, pr, &count, &owner),
+			-EINVAL);
+	dma_resv_unlock(shared->resv);
 
 	/* Unbind revokes both; each importer hears about its own buffer. */
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
 	KUNIT_EXPECT_EQ(test, secure.notified, 1);
 	KUNIT_EXPECT_EQ(test, shared_imp.notified, 1);
 	KUNIT_EXPECT_EQ(test, plain.notified, 0);
+	dma_resv_lock(private->resv, NULL);
+	count = ARRAY_SIZE(pr);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_private_ranges(secure.attach, pr, &count, &owner),
+			-ENODEV);
+	dma_resv_unlock(private->resv);
 
 	dma_buf_detach(private, secure.attach);
 	dma_buf_detach(shared, shared_imp.attach);
@@ -849,11 +1034,13 @@ static struct kunit_case tdi_state_cases[] = {
 	KUNIT_CASE(tdi_state_unbind_fails),
 	KUNIT_CASE(tdi_state_async_error),
 	KUNIT_CASE(tdi_state_reset_and_decode),
+	KUNIT_CASE(tdi_state_reset_window),
 	KUNIT_CASE(tdi_state_close_unbinds),
 	KUNIT_CASE(tdi_state_close_unbind_fails),
 	KUNIT_CASE(tdi_state_provider_lost),
 	KUNIT_CASE(tdi_state_ranges_foreign),
 	KUNIT_CASE(tdi_state_revoke_reaches_importer),
+	KUNIT_CASE(tdi_state_p2p_routes),
 	KUNIT_CASE(tdi_state_private_only_to_secure),
 	KUNIT_CASE(tdi_state_revoke_waits_for_importer),
 	KUNIT_CASE(tdi_state_revoke_stuck_importer),

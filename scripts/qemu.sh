@@ -29,9 +29,11 @@
 # between "@@cchost begin <suite>/<test>" and "@@cchost end <suite>/<test> <status>"
 # lines, then prints "@@cchost done" and powers off.
 #
-# Guest devices: edu (1234:11e8, on the root bus as before) and the fault
+# Guest devices: edu (1234:11e8, on the root bus as before), the fault
 # platforms of QEMU_FAULT_DEVICES: an NVMe PF (QEMU id nvme0, 1b36:0010) with
-# SR-IOV (2 VFs), FLR and PM behind a PCIe root port (rp1) with AER.
+# SR-IOV (2 VFs), FLR and PM behind a PCIe root port (rp1) with AER, and the
+# peer-to-peer platform of QEMU_P2P_DEVICES: two NVMe controllers without
+# SR-IOV behind one PCIe switch.
 #
 # Host requests: QEMU's second serial port (guest ttyS1) is connected to
 # tests/guest/runner/host-requests.py, which qemu_boot starts before QEMU and
@@ -73,6 +75,20 @@ QEMU_FAULT_DEVICES="-device pcie-root-port,id=rp1,chassis=1,slot=1 \
 -device nvme-subsys,id=subsys0 \
 -device nvme,id=nvme0,serial=deadbeef,subsys=subsys0,bus=rp1,sriov_max_vfs=2,\
 sriov_vq_flexible=4,sriov_vi_flexible=2,max_ioqpairs=6,msix_qsize=8"
+
+# A peer-to-peer platform: a PCIe switch (TI x3130 upstream port, two
+# downstream ports without ACS) behind its own root port (rp2), with an
+# NVMe controller (no SR-IOV, no namespace) below each downstream port:
+# nvmep1 (serial p2p1) as the exporting device, nvmep2 (serial p2p2) as
+# the importing one. The kernel's p2pdma code routes such a pair with PCI
+# bus addresses; a device on another root port of QEMU's host bridge, which
+# is on no list of the kernel's, has no route.
+QEMU_P2P_DEVICES="-device pcie-root-port,id=rp2,chassis=2,slot=2 \
+-device x3130-upstream,id=sw0,bus=rp2 \
+-device xio3130-downstream,id=swp1,bus=sw0,chassis=3,slot=0 \
+-device xio3130-downstream,id=swp2,bus=sw0,chassis=4,slot=0 \
+-device nvme,id=nvmep1,serial=p2p1,bus=swp1 \
+-device nvme,id=nvmep2,serial=p2p2,bus=swp2"
 
 qemu_build_tools() {
 	local out=$1
@@ -255,7 +271,7 @@ qemu_boot() {
 		qemu-system-x86_64 -machine q35 -accel tcg -cpu max,-erms -smp 2 \
 		-m "${CCHOST_QEMU_MEM:-6G}" -nographic -no-reboot -net none \
 		-device intel-iommu,intremap=off -device edu \
-		$QEMU_FAULT_DEVICES \
+		$QEMU_FAULT_DEVICES $QEMU_P2P_DEVICES \
 		-qmp "unix:$run/qmp.sock,server=on,wait=off" \
 		-chardev "socket,id=cchost-host,path=$run/host.sock" \
 		-serial stdio -serial chardev:cchost-host \

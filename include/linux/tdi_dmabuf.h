@@ -32,6 +32,11 @@
  *    with tdi_dmabuf_register_secure_importer(). The ops table is the
  *    importer's identity: it lives in the importer's module text, so no
  *    userspace-reachable importer (iommufd, DRM PRIME, ...) can present it.
+ *    A private DMA-BUF is never DMA-mapped: the secure importer takes its
+ *    host physical ranges, and the owner token the VMM gave it (e.g. the
+ *    confidential VM it is for), with tdi_dmabuf_private_ranges() under
+ *    the reservation lock, and must stop using them before its
+ *    move_notify returns (or fence the reservation object until it has).
  *    All importers must be dynamic (implement move_notify) and allow
  *    peer-to-peer, since revocation is how the exporter withdraws MMIO.
  */
@@ -44,6 +49,7 @@
 struct device;
 struct dma_buf;
 struct dma_buf_attach_ops;
+struct dma_buf_attachment;
 struct module;
 struct tdi_dmabuf_provider;
 struct tdi_dmabuf_tdi;
@@ -153,8 +159,24 @@ struct device *tdi_dmabuf_tdi_dev(struct tdi_dmabuf_tdi *tdi);
 int tdi_dmabuf_tdi_bar(struct tdi_dmabuf_tdi *tdi, unsigned int bar,
 		       phys_addr_t *start, u64 *len);
 
+/**
+ * struct tdi_dmabuf_phys_range - a range of private MMIO, for the secure
+ *	importer (tdi_dmabuf_private_ranges())
+ * @phys: host physical address
+ * @len: length in bytes
+ * @offset: offset of the range in the DMA-BUF
+ */
+struct tdi_dmabuf_phys_range {
+	phys_addr_t phys;
+	u64 len;
+	u64 offset;
+};
+
 int tdi_dmabuf_register_secure_importer(const struct dma_buf_attach_ops *ops);
 void tdi_dmabuf_unregister_secure_importer(const struct dma_buf_attach_ops *ops);
 int tdi_dmabuf_kind(struct dma_buf *dmabuf);
+int tdi_dmabuf_private_ranges(struct dma_buf_attachment *attach,
+			      struct tdi_dmabuf_phys_range *ranges,
+			      unsigned int *count, u64 *owner);
 
 #endif /* _LINUX_TDI_DMABUF_H */

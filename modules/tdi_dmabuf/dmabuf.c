@@ -4,8 +4,19 @@
  *
  * A DMA-BUF holds the fragments of one kind (shared or private) of one BAR,
  * concatenated in BAR order; the memory is device MMIO without struct pages,
- * so importers get an sg_table of DMA addresses from dma_map_resource() and
- * CPU mappings are PFN maps filled at fault time.
+ * so importers get an sg_table with only DMA addresses and CPU mappings are
+ * PFN maps filled at fault time.
+ *
+ * Peer-to-peer: an importing device gets the route the kernel's p2pdma code
+ * gives for it and the BAR (struct tdi_dmabuf_tdi_ops.p2p_map, compat.h):
+ * PCI bus addresses when both sit behind one switch, IOMMU mappings through
+ * a host bridge the kernel trusts (before 6.19, which exports no route,
+ * IOMMU mappings for every device the kernel's distance check accepts),
+ * and nothing (map fails with -EOPNOTSUPP) when there is no route the
+ * kernel vouches for: a device on another root port of a host bridge that
+ * is not on the kernel's list, a device that is not PCI, any device on a
+ * kernel built without CONFIG_PCI_P2PDMA. Entries never exceed the
+ * importer's dma_get_max_seg_size().
  *
  * Revocation (the only kind of "move" this exporter does): under the
  * reservation lock set @revoked and call dma_buf_invalidate_mappings() so
@@ -15,8 +26,10 @@
  *
  * Importers must be dynamic (they get move_notify) and peer-to-peer capable.
  * Private DMA-BUFs additionally require an importer registered as secure
- * (tdi_dmabuf_register_secure_importer()), and cannot be mmap()ed: mmap
- * fails with -EACCES.
+ * (tdi_dmabuf_register_secure_importer()), are never DMA-mapped (the secure
+ * importer takes their physical ranges and owner token with
+ * tdi_dmabuf_private_ranges()), and cannot be mmap()ed: mmap fails with
+ * -EACCES.
  *
  * Locking: tdi->lock -> dmabuf->resv -> i_mmap_rwsem (see tdi_dmabuf_core.h).
  * @node and the tdi's list are protected by tdi->lock; @revoked is written
@@ -39,7 +52,7 @@
 
 MODULE_IMPORT_NS("DMA_BUF");
 
-/* Largest sg entry; sg lengths are unsigned int. */
+/* Largest sg entry whatever the importer takes; sg lengths are 32-bit. */
 #define TDI_DMABUF_SG_MAX	SZ_1G
 
 /**
@@ -69,6 +82,7 @@ struct tdi_dmabuf_buf_frag {
  * @nr_mapped: sg_tables handed out and not yet unmapped (written under
  *	dmabuf->resv, read by the revoke's wait without it)
  * @unmap_wq: woken when @nr_mapped drops to 0
+ * @owner: the VMM's token of a private DMA-BUF (set before its fd exists)
  * @nr: entries in @frags
  * @frags: the fragments, in BAR order
  */
@@ -78,6 +92,7 @@ struct tdi_dmabuf_buf {
 	struct list_head node;
 	u32 bar;
 	u32 kind;
+	u64 owner;
 	bool revoked;
 	atomic_t nr_mapped;
 	wait_queue_head_t unmap_wq;
@@ -122,70 +137,116 @@ static void tdi_dmabuf_unpin(struct dma_buf_attachment *attach)
 {
 }
 
-static void tdi_dmabuf_unmap_sgt(struct device *dev, struct sg_table *sgt,
-				 unsigned int nents,
-				 enum dma_data_direction dir)
-{
-	struct scatterlist *sg;
-	unsigned int i;
+/**
+ * struct tdi_dmabuf_sgt - a mapping handed to an importer
+ * @sgt: what the importer gets: DMA side only (there are no struct pages),
+ *	entries no longer than its max segment size
+ * @mapped: what tdi->ops->p2p_map() returned, given back to p2p_unmap()
+ */
+struct tdi_dmabuf_sgt {
+	struct sg_table sgt;
+	struct sg_table *mapped;
+};
 
-	for_each_sg(sgt->sgl, sg, nents, i)
-		dma_unmap_resource(dev, sg_dma_address(sg), sg_dma_len(sg),
-				   dir, DMA_ATTR_SKIP_CPU_SYNC);
+/* Largest sg entry for @dev: its max segment size, in whole pages. */
+static u64 tdi_dmabuf_max_seg(struct device *dev)
+{
+	u64 seg = min_t(u64, dma_get_max_seg_size(dev), TDI_DMABUF_SG_MAX);
+
+	return max_t(u64, ALIGN_DOWN(seg, PAGE_SIZE), PAGE_SIZE);
 }
 
+/*
+ * Copy @from into @to, cutting entries at @seg bytes; @to is allocated.
+ * Return: 0 or -ENOMEM.
+ */
+static int tdi_dmabuf_split_sgt(struct sg_table *to, struct sg_table *from,
+				u64 seg)
+{
+	struct scatterlist *sg, *out;
+	unsigned int i, nents = 0;
+	int ret;
+
+	for_each_sgtable_dma_sg(from, sg, i)
+		nents += DIV_ROUND_UP_ULL(sg_dma_len(sg), seg);
+	ret = sg_alloc_table(to, nents, GFP_KERNEL);
+	if (ret)
+		return ret;
+	out = to->sgl;
+	for_each_sgtable_dma_sg(from, sg, i) {
+		u64 off, len;
+
+		for (off = 0; off < sg_dma_len(sg); off += len) {
+			len = min_t(u64, sg_dma_len(sg) - off, seg);
+			sg_dma_address(out) = sg_dma_address(sg) + off;
+			sg_dma_len(out) = len;
+			out = sg_next(out);
+		}
+	}
+	return 0;
+}
+
+/*
+ * Map the DMA-BUF for an importing device on the peer-to-peer route the
+ * kernel gives it (tdi->ops->p2p_map(): bus addresses through a switch,
+ * IOMMU mappings through a trusted host bridge, -EOPNOTSUPP without a
+ * route), then cut the entries at the importer's max segment size
+ * (sg_dma_len is 32-bit, and a device may take less). The route is asked
+ * here, under the reservation lock of a DMA-BUF that is not revoked, and
+ * not at attach: the embedding driver's p2p state lives as long as the
+ * device is open, which only the revoked flag under this lock tells.
+ */
 static struct sg_table *tdi_dmabuf_map(struct dma_buf_attachment *attach,
 				       enum dma_data_direction dir)
 {
 	struct tdi_dmabuf_buf *buf = attach->dmabuf->priv;
-	unsigned int i, nents = 0, done = 0;
-	struct scatterlist *sg;
-	struct sg_table *sgt;
+	struct tdi_dmabuf_tdi *tdi = buf->tdi;
+	struct tdi_dmabuf_sgt *map;
+	struct phys_vec *ranges;
+	unsigned int i;
 	int ret;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
 	if (buf->revoked)
 		return ERR_PTR(-ENODEV);
+	/* Private MMIO: physical ranges for the secure importer, no DMA map. */
+	if (buf->kind == TDI_DMABUF_KIND_PRIVATE)
+		return ERR_PTR(-EPERM);
+	if (!tdi->ops->p2p_map)
+		return ERR_PTR(-EOPNOTSUPP);
 
-	for (i = 0; i < buf->nr; i++)
-		nents += DIV_ROUND_UP_ULL(buf->frags[i].len, TDI_DMABUF_SG_MAX);
-
-	sgt = kzalloc(sizeof(*sgt), GFP_KERNEL);
-	if (!sgt)
-		return ERR_PTR(-ENOMEM);
-	ret = sg_alloc_table(sgt, nents, GFP_KERNEL);
-	if (ret)
-		goto err_free_sgt;
-
-	sg = sgt->sgl;
-	for (i = 0; i < buf->nr; i++) {
-		const struct tdi_dmabuf_buf_frag *f = &buf->frags[i];
-		u64 off;
-
-		for (off = 0; off < f->len; off += TDI_DMABUF_SG_MAX) {
-			u64 len = min_t(u64, f->len - off, TDI_DMABUF_SG_MAX);
-			dma_addr_t addr;
-
-			addr = dma_map_resource(attach->dev, f->phys + off, len,
-						dir, DMA_ATTR_SKIP_CPU_SYNC);
-			ret = dma_mapping_error(attach->dev, addr);
-			if (ret)
-				goto err_unmap;
-			/* No struct page: only the DMA side is filled in. */
-			sg_dma_address(sg) = addr;
-			sg_dma_len(sg) = len;
-			sg = sg_next(sg);
-			done++;
-		}
+	map = kzalloc(sizeof(*map), GFP_KERNEL);
+	ranges = kvcalloc(buf->nr, sizeof(*ranges), GFP_KERNEL);
+	if (!map || !ranges) {
+		ret = -ENOMEM;
+		goto err_free;
 	}
+	for (i = 0; i < buf->nr; i++) {
+		ranges[i].paddr = buf->frags[i].phys;
+		ranges[i].len = buf->frags[i].len;
+	}
+	map->mapped = tdi->ops->p2p_map(tdi, buf->bar, attach, ranges, buf->nr,
+					attach->dmabuf->size, dir);
+	if (IS_ERR(map->mapped)) {
+		ret = PTR_ERR(map->mapped);
+		if (ret == -EOPNOTSUPP)
+			dev_dbg(tdi->dev, "BAR %u: no peer-to-peer route from %s\n",
+				buf->bar, dev_name(attach->dev));
+		goto err_free;
+	}
+	ret = tdi_dmabuf_split_sgt(&map->sgt, map->mapped,
+				   tdi_dmabuf_max_seg(attach->dev));
+	if (ret) {
+		tdi->ops->p2p_unmap(tdi, attach, map->mapped, dir);
+		goto err_free;
+	}
+	kvfree(ranges);
 	atomic_inc(&buf->nr_mapped);
-	return sgt;
+	return &map->sgt;
 
-err_unmap:
-	tdi_dmabuf_unmap_sgt(attach->dev, sgt, done, dir);
-	sg_free_table(sgt);
-err_free_sgt:
-	kfree(sgt);
+err_free:
+	kvfree(ranges);
+	kfree(map);
 	return ERR_PTR(ret);
 }
 
@@ -193,10 +254,12 @@ static void tdi_dmabuf_unmap(struct dma_buf_attachment *attach,
 			     struct sg_table *sgt, enum dma_data_direction dir)
 {
 	struct tdi_dmabuf_buf *buf = attach->dmabuf->priv;
+	struct tdi_dmabuf_sgt *map = container_of(sgt, struct tdi_dmabuf_sgt,
+						  sgt);
 
-	tdi_dmabuf_unmap_sgt(attach->dev, sgt, sgt->orig_nents, dir);
 	sg_free_table(sgt);
-	kfree(sgt);
+	buf->tdi->ops->p2p_unmap(buf->tdi, attach, map->mapped, dir);
+	kfree(map);
 	if (atomic_dec_and_test(&buf->nr_mapped))
 		wake_up_all(&buf->unmap_wq);
 }
@@ -308,6 +371,73 @@ int tdi_dmabuf_kind(struct dma_buf *dmabuf)
 	return buf->kind;
 }
 EXPORT_SYMBOL_GPL(tdi_dmabuf_kind);
+
+/**
+ * tdi_dmabuf_private_ranges() - physical ranges of a private DMA-BUF, for
+ *	its secure importer
+ * @attach: an attachment of a private DMA-BUF made with attach ops
+ *	registered with tdi_dmabuf_register_secure_importer()
+ * @ranges: output array, or NULL to only count
+ * @count: in: capacity of @ranges; out: number of ranges
+ * @owner: out: the token the VMM gave the DMA-BUF at GET_DMABUF (0: none)
+ *
+ * Private MMIO is never DMA-mapped for a device (map_dma_buf fails with
+ * -EPERM): the secure importer (the secure-EPT or secure-IOMMU side of a
+ * confidential VMM) installs the host physical ranges itself, in the order
+ * and at the offsets of the DMA-BUF. They are valid until the importer's
+ * invalidate callback (move_notify) runs, under the same reservation lock:
+ * by the time that callback returns, the importer must have stopped every
+ * access through them, or have added a fence to the reservation object
+ * (any usage) that signals when it has; the revoke waits for it.
+ *
+ * Context: the DMA-BUF's reservation lock held.
+ * Return: 0, -EINVAL if @attach is not of a private DMA-BUF of this
+ * exporter, -EPERM if its attach ops are not a registered secure importer,
+ * -ENODEV once revoked, -ENOSPC if @count was too small (@count updated).
+ */
+int tdi_dmabuf_private_ranges(struct dma_buf_attachment *attach,
+			      struct tdi_dmabuf_phys_range *ranges,
+			      unsigned int *count, u64 *owner)
+{
+	struct dma_buf *dmabuf = attach->dmabuf;
+	struct tdi_dmabuf_buf *buf = dmabuf->priv;
+	unsigned int i, cap = *count;
+
+	dma_resv_assert_held(dmabuf->resv);
+	if (dmabuf->ops != &tdi_dmabuf_ops ||
+	    buf->kind != TDI_DMABUF_KIND_PRIVATE)
+		return -EINVAL;
+	if (!tdi_dmabuf_importer_is_secure(attach->importer_ops))
+		return -EPERM;
+	if (buf->revoked)
+		return -ENODEV;
+	*count = buf->nr;
+	*owner = buf->owner;
+	if (!ranges)
+		return 0;
+	if (cap < buf->nr)
+		return -ENOSPC;
+	for (i = 0; i < buf->nr; i++) {
+		ranges[i].phys = buf->frags[i].phys;
+		ranges[i].len = buf->frags[i].len;
+		ranges[i].offset = buf->frags[i].buf_offset;
+	}
+	return 0;
+}
+EXPORT_SYMBOL_GPL(tdi_dmabuf_private_ranges);
+
+/**
+ * tdi_dmabuf_buf_set_owner() - give a new private DMA-BUF the VMM's token
+ * @dmabuf: a DMA-BUF just returned by tdi_dmabuf_export(), no fd yet
+ * @owner: the token
+ */
+void tdi_dmabuf_buf_set_owner(struct dma_buf *dmabuf, u64 owner)
+{
+	struct tdi_dmabuf_buf *buf = dmabuf->priv;
+
+	buf->owner = owner;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_buf_set_owner);
 
 /*
  * Wait until importers stopped using the DMA-BUF: every fence of the

@@ -12,6 +12,9 @@
  *    any other function or bus reset through the driver's
  *    ->reset_prepare() (called by the PCI core under the device lock);
  *  - AER errors: ->error_detected();
+ *    from ->reset_prepare() or ->error_detected() until ->reset_done() or
+ *    ->resume(), BIND and new DMA-BUFs fail with -EIO as well (vfio-pci's
+ *    memory-enable state does not change there);
  *  - MMIO taken away: a config write through the device fd that clears the
  *    memory bit of PCI_COMMAND or puts the device into D3hot (PMCSR), and
  *    VFIO_DEVICE_FEATURE_LOW_POWER_ENTRY. The revoke runs before vfio-pci
@@ -87,6 +90,8 @@
  *	and faults (read), so that none passes its check before BIND and
  *	reaches the BAR after it
  * @nr_bar_vmas: userspace mappings of BARs (atomic; open/close of the VMAs)
+ * @p2pdma: the kernel's p2pdma state of the device is set up (until the
+ *	driver unbinds); fixed at probe
  */
 struct tdi_dmabuf_device {
 	struct vfio_pci_core_device core;
@@ -94,6 +99,7 @@ struct tdi_dmabuf_device {
 	struct rw_semaphore mmio_rwsem;
 	struct rw_semaphore region_rwsem;
 	atomic_t nr_bar_vmas;
+	bool p2pdma;
 };
 
 /*
@@ -171,9 +177,38 @@ static u64 tdi_dmabuf_pci_iommu_granule(struct tdi_dmabuf_tdi *tdi)
 	return 1ULL << __ffs(domain->pgsize_bitmap);
 }
 
+/*
+ * ->p2p_map(): the kernel's routes (compat.h). The core asks only from a
+ * DMA-BUF map, under the reservation lock of a DMA-BUF that is not
+ * revoked: the device is open, so bound to this driver, and its p2pdma
+ * state (devres of the binding) is alive.
+ */
+static struct sg_table *
+tdi_dmabuf_pci_p2p_map(struct tdi_dmabuf_tdi *tdi, u32 bar,
+		       struct dma_buf_attachment *attach,
+		       struct phys_vec *ranges, unsigned int nr, size_t size,
+		       enum dma_data_direction dir)
+{
+	struct pci_dev *pdev = to_pci_dev(tdi_dmabuf_tdi_dev(tdi));
+
+	if (!tdi_dmabuf_from_pdev(pdev)->p2pdma)
+		return ERR_PTR(-EOPNOTSUPP);
+	return cchost_p2pdma_map(pdev, bar, attach, ranges, nr, size, dir);
+}
+
+static void tdi_dmabuf_pci_p2p_unmap(struct tdi_dmabuf_tdi *tdi,
+				     struct dma_buf_attachment *attach,
+				     struct sg_table *sgt,
+				     enum dma_data_direction dir)
+{
+	cchost_p2pdma_unmap(attach, sgt, dir);
+}
+
 static const struct tdi_dmabuf_tdi_ops tdi_dmabuf_pci_tdi_ops = {
 	.mem_enabled = tdi_dmabuf_pci_mem_enabled,
 	.iommu_granule = tdi_dmabuf_pci_iommu_granule,
+	.p2p_map = tdi_dmabuf_pci_p2p_map,
+	.p2p_unmap = tdi_dmabuf_pci_p2p_unmap,
 };
 
 /* Reject a malformed ioctl argument, saying which. */
@@ -254,9 +289,11 @@ static int tdi_dmabuf_ioctl_get_dmabuf(struct tdi_dmabuf_device *tdev,
 
 	if (copy_from_user(&arg, uarg, sizeof(arg)))
 		return -EFAULT;
-	if (arg.flags || arg.reserved || arg.reserved2[0] || arg.reserved2[1] ||
-	    arg.size || arg.nr_ranges)
+	if (arg.flags || arg.reserved || arg.reserved2 || arg.size ||
+	    arg.nr_ranges)
 		return tdi_dmabuf_einval(tdi, "GET_DMABUF flags/reserved/output fields");
+	if (arg.owner && arg.kind != TDI_DMABUF_KIND_PRIVATE)
+		return tdi_dmabuf_einval(tdi, "GET_DMABUF owner of a shared DMA-BUF");
 	if ((arg.open_flags & ~(O_ACCMODE | O_CLOEXEC)) ||
 	    (arg.open_flags & O_ACCMODE) == O_WRONLY ||
 	    (arg.open_flags & O_ACCMODE) == O_ACCMODE)
@@ -271,6 +308,8 @@ static int tdi_dmabuf_ioctl_get_dmabuf(struct tdi_dmabuf_device *tdev,
 	up_read(&tdev->mmio_rwsem);
 	if (IS_ERR(dmabuf))
 		return PTR_ERR(dmabuf);
+	/* Before the fd exists: no importer can see the DMA-BUF yet. */
+	tdi_dmabuf_buf_set_owner(dmabuf, arg.owner);
 
 	/* Counting only: -ENOSPC with @nr set is the expected answer. */
 	tdi_dmabuf_buf_ranges(tdi, dmabuf, NULL, &nr, &bar, &kind, &revoked);
@@ -860,6 +899,8 @@ static int tdi_dmabuf_probe(struct pci_dev *pdev, const struct pci_device_id *id
 		return PTR_ERR(tdev);
 
 	dev_set_drvdata(&pdev->dev, &tdev->core);
+	/* Before anyone can open the device and map a DMA-BUF. */
+	tdev->p2pdma = !cchost_p2pdma_init(pdev);
 	ret = vfio_pci_core_register_device(&tdev->core);
 	if (ret)
 		goto out_put_vdev;
@@ -879,23 +920,42 @@ static void tdi_dmabuf_remove(struct pci_dev *pdev)
 	vfio_put_device(&tdev->core.vdev);
 }
 
+/*
+ * PCI resets and error recovery take the MMIO away without vfio-pci's
+ * memory-enable state changing (a reset through sysfs holds no memory_lock;
+ * the PCI core clears the command register after ->reset_prepare()): from
+ * the revoke until the PCI core is done, no new DMA-BUF (mmio_lost). A
+ * recovery that fails never calls ->resume(): the device stays that way.
+ */
 static pci_ers_result_t tdi_dmabuf_error_detected(struct pci_dev *pdev,
 						  pci_channel_state_t state)
 {
-	tdi_dmabuf_tdi_fail(tdi_dmabuf_from_pdev(pdev)->tdi,
-			    TDI_DMABUF_CAUSE_RESET, -EIO);
+	tdi_dmabuf_tdi_mmio_lost(tdi_dmabuf_from_pdev(pdev)->tdi,
+				 TDI_DMABUF_CAUSE_RESET, -EIO);
 	return vfio_pci_core_aer_err_detected(pdev, state);
+}
+
+static void tdi_dmabuf_resume(struct pci_dev *pdev)
+{
+	tdi_dmabuf_tdi_mmio_back(tdi_dmabuf_from_pdev(pdev)->tdi);
 }
 
 static void tdi_dmabuf_reset_prepare(struct pci_dev *pdev)
 {
-	tdi_dmabuf_tdi_fail(tdi_dmabuf_from_pdev(pdev)->tdi,
-			    TDI_DMABUF_CAUSE_RESET, -ECONNRESET);
+	tdi_dmabuf_tdi_mmio_lost(tdi_dmabuf_from_pdev(pdev)->tdi,
+				 TDI_DMABUF_CAUSE_RESET, -ECONNRESET);
+}
+
+static void tdi_dmabuf_reset_done(struct pci_dev *pdev)
+{
+	tdi_dmabuf_tdi_mmio_back(tdi_dmabuf_from_pdev(pdev)->tdi);
 }
 
 static const struct pci_error_handlers tdi_dmabuf_err_handlers = {
 	.error_detected = tdi_dmabuf_error_detected,
+	.resume = tdi_dmabuf_resume,
 	.reset_prepare = tdi_dmabuf_reset_prepare,
+	.reset_done = tdi_dmabuf_reset_done,
 };
 
 /*

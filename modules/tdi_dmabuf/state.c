@@ -237,6 +237,47 @@ int tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_fail);
 
+/**
+ * tdi_dmabuf_tdi_mmio_lost() - the MMIO goes away behind vfio-pci's back
+ * @tdi: the TDI
+ * @cause: TDI_DMABUF_CAUSE_*
+ * @err: negative errno describing the event
+ *
+ * For a PCI reset (->reset_prepare()) or error recovery
+ * (->error_detected()): vfio-pci's notion of memory decode does not change
+ * there, so besides revoking as tdi_dmabuf_tdi_fail() does, BIND and
+ * GET_DMABUF fail with -EIO until tdi_dmabuf_tdi_mmio_back(): no DMA-BUF
+ * made between the revoke and the reset outlives the reset.
+ *
+ * Context: process context, may sleep; takes tdi->lock.
+ * Return: as tdi_dmabuf_tdi_fail().
+ */
+int tdi_dmabuf_tdi_mmio_lost(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
+{
+	int ret;
+
+	mutex_lock(&tdi->lock);
+	tdi->mmio_lost = true;
+	ret = __tdi_dmabuf_tdi_fail(tdi, cause, err);
+	tdi_dmabuf_unlock(tdi);
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_mmio_lost);
+
+/**
+ * tdi_dmabuf_tdi_mmio_back() - the reset or recovery is over
+ * @tdi: the TDI
+ *
+ * Context: process context; takes tdi->lock.
+ */
+void tdi_dmabuf_tdi_mmio_back(struct tdi_dmabuf_tdi *tdi)
+{
+	mutex_lock(&tdi->lock);
+	tdi->mmio_lost = false;
+	mutex_unlock(&tdi->lock);
+}
+EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_mmio_back);
+
 static void tdi_dmabuf_error_work(struct work_struct *work)
 {
 	struct tdi_dmabuf_tdi *tdi = container_of(work, struct tdi_dmabuf_tdi,
@@ -459,8 +500,12 @@ void tdi_dmabuf_tdi_close(struct tdi_dmabuf_tdi *tdi)
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_close);
 
+/* Context: tdi->lock held. */
 static bool tdi_dmabuf_mem_enabled(struct tdi_dmabuf_tdi *tdi)
 {
+	lockdep_assert_held(&tdi->lock);
+	if (tdi->mmio_lost)
+		return false;
 	return !tdi->ops || !tdi->ops->mem_enabled || tdi->ops->mem_enabled(tdi);
 }
 

@@ -16,6 +16,7 @@
 #ifndef _TDI_DMABUF_CORE_H
 #define _TDI_DMABUF_CORE_H
 
+#include <linux/dma-direction.h>
 #include <linux/kref.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -135,6 +136,9 @@ int tdi_dmabuf_layout_check_align(const struct tdi_dmabuf_layout *layout,
 
 /* state.c */
 
+struct dma_buf_attachment;
+struct sg_table;
+
 /**
  * struct tdi_dmabuf_tdi_ops - hooks of the embedding driver
  * @mem_enabled: true if the MMIO of the device may be accessed (memory
@@ -142,10 +146,24 @@ int tdi_dmabuf_layout_check_align(const struct tdi_dmabuf_layout *layout,
  *	the embedding driver holds around BIND and GET_DMABUF
  * @iommu_granule: smallest page the IOMMU maps for the device, 0 if
  *	unknown; optional
+ * @p2p_map: map @nr physical ranges (@size bytes in all) of BAR @bar for
+ *	the device of @attach, on the peer-to-peer route the kernel gives:
+ *	an sg_table with only DMA addresses (entries may be up to 4 GiB - 1
+ *	page long), ERR_PTR(-EOPNOTSUPP) if the device has no route, or
+ *	another ERR_PTR(). Called under the reservation lock of a DMA-BUF that
+ *	is not revoked, so while the device is open; may sleep
+ * @p2p_unmap: undo one @p2p_map(), under the same lock
  */
 struct tdi_dmabuf_tdi_ops {
 	bool (*mem_enabled)(struct tdi_dmabuf_tdi *tdi);
 	u64 (*iommu_granule)(struct tdi_dmabuf_tdi *tdi);
+	struct sg_table *(*p2p_map)(struct tdi_dmabuf_tdi *tdi, u32 bar,
+				    struct dma_buf_attachment *attach,
+				    struct phys_vec *ranges, unsigned int nr,
+				    size_t size, enum dma_data_direction dir);
+	void (*p2p_unmap)(struct tdi_dmabuf_tdi *tdi,
+			  struct dma_buf_attachment *attach,
+			  struct sg_table *sgt, enum dma_data_direction dir);
 };
 
 /**
@@ -165,6 +183,9 @@ struct tdi_dmabuf_tdi_ops {
  *	and the binding holds a reference on the TDI meanwhile
  * @put_binding: the binding ended under @lock; its reference is dropped
  *	after the unlock
+ * @mmio_lost: a PCI reset or error recovery is taking the MMIO away behind
+ *	vfio-pci's back (tdi_dmabuf_tdi_mmio_lost() until
+ *	tdi_dmabuf_tdi_mmio_back()): BIND and GET_DMABUF fail with -EIO
  * @unbound_layout: every exportable BAR shared, built at create
  * @layout: @unbound_layout while no provider holds the TDI, else the last
  *	report's layout (an empty one before the first report)
@@ -189,6 +210,7 @@ struct tdi_dmabuf_tdi {
 	bool closed;
 	struct tdi_dmabuf_provider *provider;
 	bool put_binding;
+	bool mmio_lost;
 	struct tdi_dmabuf_layout *unbound_layout;
 	struct tdi_dmabuf_layout *layout;
 	struct list_head dmabufs;
@@ -211,6 +233,8 @@ void tdi_dmabuf_tdi_close(struct tdi_dmabuf_tdi *tdi);
 int tdi_dmabuf_tdi_bind(struct tdi_dmabuf_tdi *tdi);
 int tdi_dmabuf_tdi_unbind(struct tdi_dmabuf_tdi *tdi);
 int tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err);
+int tdi_dmabuf_tdi_mmio_lost(struct tdi_dmabuf_tdi *tdi, u32 cause, int err);
+void tdi_dmabuf_tdi_mmio_back(struct tdi_dmabuf_tdi *tdi);
 void tdi_dmabuf_tdi_flush(struct tdi_dmabuf_tdi *tdi);
 void tdi_dmabuf_tdi_get_state(struct tdi_dmabuf_tdi *tdi,
 			      struct tdi_dmabuf_state *st);
@@ -228,6 +252,7 @@ int tdi_dmabuf_tdi_get_layout(struct tdi_dmabuf_tdi *tdi,
 
 struct dma_buf *tdi_dmabuf_export(struct tdi_dmabuf_tdi *tdi, u32 bar,
 				  u32 kind, int open_flags);
+void tdi_dmabuf_buf_set_owner(struct dma_buf *dmabuf, u64 owner);
 int tdi_dmabuf_buf_ranges(struct tdi_dmabuf_tdi *tdi, struct dma_buf *dmabuf,
 			  struct tdi_dmabuf_range *ranges, unsigned int *count,
 			  u32 *bar, u32 *kind, bool *revoked);

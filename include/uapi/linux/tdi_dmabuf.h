@@ -59,7 +59,10 @@
  *   device (a bound TDI enters ERROR with cause MEMORY); if an importer
  *   does not let go in time (see below) the write or the feature request
  *   fails with EBUSY and vfio-pci does not change the device (what was
- *   revoked stays revoked).
+ *   revoked stays revoked). Memory decode also counts as off while a PCI
+ *   reset (also one not requested through VFIO, e.g. through sysfs) or AER
+ *   error recovery of the device runs, from the revoke until the PCI core
+ *   has restored the device.
  * - Any error (provider error, device reset, memory decode off, a bind
  *   failing half-way, unbind) revokes every open DMA-BUF of the device:
  *   importers are told to drop their mappings, new attachments/mappings fail,
@@ -275,6 +278,11 @@ struct tdi_dmabuf_get_layout {
  * @size: out: size of the DMA-BUF (sum of its fragments)
  * @nr_ranges: out: number of fragments
  * @reserved: must be 0
+ * @owner: private DMA-BUFs only (0 for a shared one): an opaque token the
+ *	VMM chooses, e.g. naming the confidential VM the private MMIO is
+ *	for. The secure importer receives it with the physical ranges of the
+ *	DMA-BUF and can refuse a DMA-BUF that is not its VM's. 0 is a valid
+ *	token ("no owner").
  * @reserved2: must be 0
  */
 struct tdi_dmabuf_get_dmabuf {
@@ -285,7 +293,8 @@ struct tdi_dmabuf_get_dmabuf {
 	__u64 size;
 	__u32 nr_ranges;
 	__u32 reserved;
-	__u64 reserved2[2];
+	__u64 owner;
+	__u64 reserved2;
 };
 
 /*
@@ -294,15 +303,25 @@ struct tdi_dmabuf_get_dmabuf {
  *
  * The DMA-BUF is the concatenation of the BAR's fragments of @kind, in BAR
  * order (GET_RANGES tells where each lies). Shared DMA-BUFs may be mmap()ed
- * (MAP_SHARED) and attached by any dynamic, peer-to-peer capable importer.
+ * (MAP_SHARED) and attached by any dynamic, peer-to-peer capable importer;
+ * its device gets the route the kernel's PCI peer-to-peer code gives for it
+ * (PCI bus addresses behind a common switch, IOMMU mappings through a host
+ * bridge the kernel trusts). A device without such a route (not PCI, on a
+ * host bridge the kernel does not list, or any device where the kernel is
+ * built without CONFIG_PCI_P2PDMA, as Debian's 6.1) cannot map it: the
+ * importer's map fails with EOPNOTSUPP. Scatterlist entries never exceed
+ * the importing device's maximum segment size.
  * Private DMA-BUFs exist only in RUN, are never mmap-able (mmap fails with
  * EACCES) and accept only in-kernel importers that registered as secure
- * (see include/linux/tdi_dmabuf.h).
+ * (see include/linux/tdi_dmabuf.h); they are never DMA-mapped for a device
+ * (map fails with EPERM): the secure importer takes their physical ranges
+ * and @owner instead.
  *
  * Errors:
  *  EINVAL   unknown flags, non-zero reserved fields, non-zero @size or
  *           @nr_ranges on input, @bar > 5, unknown @kind, @open_flags other
- *           than O_RDONLY/O_RDWR and O_CLOEXEC
+ *           than O_RDONLY/O_RDWR and O_CLOEXEC, non-zero @owner for a shared
+ *           DMA-BUF
  *  ENODEV   @bar is not an exportable memory BAR (I/O, empty, not page sized)
  *  ENOENT   the BAR has no fragment of @kind in the current layout
  *  EPERM    private DMA-BUF requested while the TDI is not in RUN

@@ -6,6 +6,8 @@
  *  - VFIO_DEVICE_RESET succeeds (its return is checked: an FLR happened) and
  *    has revoked both DMA-BUFs and unbound the provider: state error, cause
  *    reset;
+ *  - a reset through sysfs (behind vfio-pci) revokes both the same way,
+ *    and new DMA-BUFs can be had once it is done;
  *  - a non-fatal AER error injected by the host into the PF's root port
  *    reaches the driver's error_detected(): both DMA-BUFs revoked, the
  *    provider unbound, state error, cause reset.
@@ -122,6 +124,23 @@ int main(void)
 		expect_revoked(&e, shared, private, unbinds, "after the reset");
 	}
 
+	/*
+	 * A reset through sysfs, behind vfio-pci: revoked from
+	 * ->reset_prepare() on, new DMA-BUFs again once ->reset_done() ran.
+	 */
+	if (!bind_and_export(&e, &shared, &private, "sysfs reset")) {
+		unbinds = fake_count(e.bdf, "unbind");
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/reset", pf);
+		x = sysfs_write(path, "1");
+		ok(x == 0, "reset through sysfs succeeded");
+		expect_revoked(&e, shared, private, unbinds, "after the sysfs reset");
+		shared = tdi_get_dmabuf(e.dev, 0, TDI_DMABUF_KIND_SHARED, NULL);
+		ok(shared >= 0, "a new shared DMA-BUF once the reset is done (%s)",
+		   shared >= 0 ? "ok" : strerror(errno));
+		if (shared >= 0)
+			close(shared);
+	}
+
 	/* An AER error from the host. */
 	if (!bind_and_export(&e, &shared, &private, "AER")) {
 		unbinds = fake_count(e.bdf, "unbind");
@@ -132,7 +151,11 @@ int main(void)
 		   "the error reached the driver: the TDI left run");
 		expect_revoked(&e, shared, private, unbinds, "after the AER error");
 	}
-	ok(tdi_bind(e.dev) == 0 && tdi_unbind(e.dev) == 0, "bind and unbind work again");
+	/* Recovery ends with ->resume(), right after the error was handled. */
+	for (x = 0; x < 50 && tdi_bind(e.dev) && errno == EIO; x++)
+		nanosleep(&(struct timespec){ 0, 100 * 1000 * 1000 }, NULL);
+	ok(tdi_state_of(e.dev) == TDI_DMABUF_STATE_RUN && tdi_unbind(e.dev) == 0,
+	   "bind and unbind work again once the recovery ended");
 	fake("del %s", pf);
 out:
 	tdi_teardown(&e, 1);

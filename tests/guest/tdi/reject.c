@@ -94,8 +94,11 @@ int main(void)
 	g.reserved = 1;
 	ok_errno(get(e.dev, g), EINVAL, "get dmabuf: reserved");
 	g = g0;
-	g.reserved2[0] = 1;
+	g.reserved2 = 1;
 	ok_errno(get(e.dev, g), EINVAL, "get dmabuf: reserved2");
+	g = g0;
+	g.owner = 1;
+	ok_errno(get(e.dev, g), EINVAL, "get dmabuf: an owner token for a shared DMA-BUF");
 	g = g0;
 	g.size = 1;
 	ok_errno(get(e.dev, g), EINVAL, "get dmabuf: output field set on input");

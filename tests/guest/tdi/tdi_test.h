@@ -263,11 +263,15 @@ static inline const char *tdi_state_name(int s)
 	return s >= 0 && s < 4 ? names[s] : "?";
 }
 
+/* A private DMA-BUF is given an owner token, as a VMM would name its VM. */
+#define TDI_TEST_OWNER		0x7e57c0de
+
 static inline int tdi_get_dmabuf(int dev, unsigned int bar, unsigned int kind,
 				 struct tdi_dmabuf_get_dmabuf *out)
 {
 	struct tdi_dmabuf_get_dmabuf g = {
 		.bar = bar, .kind = kind, .open_flags = O_RDWR | O_CLOEXEC,
+		.owner = kind == TDI_DMABUF_KIND_PRIVATE ? TDI_TEST_OWNER : 0,
 	};
 	int fd = ioctl(dev, TDI_DMABUF_IOCTL_GET_DMABUF, &g);
 
