@@ -464,26 +464,18 @@ static int tdi_dmabuf_buf_wait_idle(struct tdi_dmabuf_tdi *tdi,
 	return -ETIMEDOUT;
 }
 
-/**
- * __tdi_dmabuf_buf_revoke() - revoke one DMA-BUF of the TDI's list and wait
- * @tdi: the TDI
- * @node: the DMA-BUF's entry in tdi->dmabufs
- * @revoked: out: set to true if the DMA-BUF was revoked by this call
- *
- * Marks the DMA-BUF revoked, tells every importer to drop its mappings,
- * zaps CPU mappings, then waits (at most tdi->revoke_timeout) for the
- * reservation fences and for every sg_table to be unmapped. Also waits
- * when the DMA-BUF was revoked before, so that a retry after a timeout
- * finds out whether the importers are done now.
- *
- * Context: tdi->lock held, may sleep.
- * Return: 0 once nothing of the DMA-BUF is in use, -ETIMEDOUT if an
- * importer still holds a mapping or an unsignalled fence.
+/*
+ * Revoke one DMA-BUF and wait: mark it revoked, tell every importer to drop
+ * its mappings, zap CPU mappings, then wait (at most tdi->revoke_timeout)
+ * for the reservation fences and for every sg_table to be unmapped. Also
+ * waits when the DMA-BUF was revoked before, so that a retry after a
+ * timeout finds out whether the importers are done now. Sets *@revoked if
+ * this call revoked it. Return: 0 once nothing of it is in use, or
+ * -ETIMEDOUT. Context: tdi->lock held, may sleep.
  */
-int __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node,
-			    bool *revoked)
+static int tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi,
+				 struct tdi_dmabuf_buf *buf, bool *revoked)
 {
-	struct tdi_dmabuf_buf *buf = list_entry(node, struct tdi_dmabuf_buf, node);
 	struct dma_buf *dmabuf = buf->dmabuf;
 	int ret;
 
@@ -508,7 +500,37 @@ int __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node,
 	fput(dmabuf->file);
 	return ret;
 }
-EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_buf_revoke);
+
+/**
+ * __tdi_dmabuf_revoke_bufs() - revoke every DMA-BUF of the TDI and wait
+ * @tdi: the TDI
+ * @nr_revoked: out: how many were revoked by this call (not revoked before)
+ *
+ * The list of open DMA-BUFs (tdi->dmabufs) belongs to this file: entries
+ * are added at export and removed at release, here, and nowhere else
+ * walks it.
+ *
+ * Context: tdi->lock held, may sleep.
+ * Return: 0 once no importer uses any of them, -ETIMEDOUT if one still
+ * holds a mapping or an unsignalled fence after tdi->revoke_timeout.
+ */
+int __tdi_dmabuf_revoke_bufs(struct tdi_dmabuf_tdi *tdi,
+			     unsigned int *nr_revoked)
+{
+	struct tdi_dmabuf_buf *buf;
+	bool revoked;
+	int ret = 0;
+
+	lockdep_assert_held(&tdi->lock);
+	*nr_revoked = 0;
+	list_for_each_entry(buf, &tdi->dmabufs, node) {
+		if (tdi_dmabuf_buf_revoke(tdi, buf, &revoked))
+			ret = -ETIMEDOUT;
+		*nr_revoked += revoked;
+	}
+	return ret;
+}
+EXPORT_SYMBOL_IF_KUNIT(__tdi_dmabuf_revoke_bufs);
 
 /**
  * tdi_dmabuf_nr_live() - DMA-BUFs of the TDI open and not revoked

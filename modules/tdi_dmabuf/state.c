@@ -122,17 +122,11 @@ static void __tdi_dmabuf_set_layout(struct tdi_dmabuf_tdi *tdi,
  */
 int __tdi_dmabuf_tdi_revoke_all(struct tdi_dmabuf_tdi *tdi, u32 cause)
 {
-	struct list_head *node;
-	unsigned int n = 0;
-	bool revoked;
-	int ret = 0;
+	unsigned int n;
+	int ret;
 
 	lockdep_assert_held(&tdi->lock);
-	list_for_each(node, &tdi->dmabufs) {
-		if (__tdi_dmabuf_buf_revoke(tdi, node, &revoked))
-			ret = -ETIMEDOUT;
-		n += revoked;
-	}
+	ret = __tdi_dmabuf_revoke_bufs(tdi, &n);
 	if (n) {
 		tdi->nr_revokes += n;
 		tdi->cause = cause;

@@ -189,7 +189,8 @@ struct tdi_dmabuf_tdi_ops {
  * @unbound_layout: every exportable BAR shared, built at create
  * @layout: @unbound_layout while no provider holds the TDI, else the last
  *	report's layout (an empty one before the first report)
- * @dmabufs: open DMA-BUFs (struct tdi_dmabuf_buf.node)
+ * @dmabufs: open DMA-BUFs (struct tdi_dmabuf_buf.node); only dmabuf.c adds,
+ *	removes and walks entries
  * @nr_dmabufs: entries in @dmabufs
  * @nr_revokes: DMA-BUFs revoked since the device was last opened
  * @cause: TDI_DMABUF_CAUSE_* of the last revocation
@@ -257,8 +258,8 @@ int tdi_dmabuf_buf_ranges(struct tdi_dmabuf_tdi *tdi, struct dma_buf *dmabuf,
 			  struct tdi_dmabuf_range *ranges, unsigned int *count,
 			  u32 *bar, u32 *kind, bool *revoked);
 unsigned int tdi_dmabuf_nr_live(struct tdi_dmabuf_tdi *tdi);
-int __tdi_dmabuf_buf_revoke(struct tdi_dmabuf_tdi *tdi, struct list_head *node,
-			    bool *revoked);
+int __tdi_dmabuf_revoke_bufs(struct tdi_dmabuf_tdi *tdi,
+			     unsigned int *nr_revoked);
 
 /* provider.c */
 
