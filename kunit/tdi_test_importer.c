@@ -105,6 +105,18 @@ static int ti_map(void)
 	return 0;
 }
 
+/* Give the importing PCI device its max segment size back and drop it. */
+static void ti_importer_put(void)
+{
+	if (ti_importer) {
+		if (ti_old_seg)
+			dma_set_max_seg_size(&ti_importer->dev, ti_old_seg);
+		pci_dev_put(ti_importer);
+		ti_importer = NULL;
+	}
+	ti_old_seg = 0;
+}
+
 static void ti_detach(void)
 {
 	if (!ti_attach)
@@ -116,13 +128,7 @@ static void ti_detach(void)
 	dma_buf_put(ti_dmabuf);
 	ti_attach = NULL;
 	ti_dmabuf = NULL;
-	if (ti_importer) {
-		if (ti_old_seg)
-			dma_set_max_seg_size(&ti_importer->dev, ti_old_seg);
-		pci_dev_put(ti_importer);
-		ti_importer = NULL;
-	}
-	ti_old_seg = 0;
+	ti_importer_put();
 }
 
 static int ti_import(int fd, const char *bdf, unsigned int seg)
@@ -163,13 +169,7 @@ static int ti_import(int fd, const char *bdf, unsigned int seg)
 	return ti_map();
 
 err:
-	if (ti_importer) {
-		if (ti_old_seg)
-			dma_set_max_seg_size(&ti_importer->dev, ti_old_seg);
-		pci_dev_put(ti_importer);
-		ti_importer = NULL;
-	}
-	ti_old_seg = 0;
+	ti_importer_put();
 	return ret;
 }
 

@@ -172,12 +172,9 @@ static void convert_vetoed(int fd, uint8_t *map, uint64_t size, double committed
 	for (r = 0; r < CONVERT_ROUNDS && !ret; r++) {
 		double t0 = now(), t;
 
-		ret = gmem_set_attr(fd, 0, size, GMEM_PFNPOOL_ATTR_PRIVATE, NULL);
+		ret = gmem_set_attr(fd, 0, size, GMEM_PFNPOOL_ATTR_PRIVATE, NULL) == -1 &&
+		      errno == EBUSY ? 0 : -1;
 		t = now() - t0;
-		if (ret != -1 || errno != EBUSY)
-			ret = -1;
-		else
-			ret = 0;
 		if (best < 0 || t < best)
 			best = t;
 	}

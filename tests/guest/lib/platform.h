@@ -25,6 +25,21 @@
 #define PLATFORM_NVME_VENDOR	0x1b36
 #define PLATFORM_NVME_DEVICE	0x0010
 
+/* Is /sys/bus/pci/devices/@name a QEMU NVMe function (1b36:0010)? */
+static inline int platform_is_nvme(const char *name)
+{
+	char path[300];
+	unsigned long v, dv;
+
+	if (name[0] == '.')
+		return 0;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", name);
+	if (sysfs_read_hex(path, &v) || v != PLATFORM_NVME_VENDOR)
+		return 0;
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", name);
+	return !sysfs_read_hex(path, &dv) && dv == PLATFORM_NVME_DEVICE;
+}
+
 /* BDF of the NVMe PF (the 1b36:0010 function with SR-IOV); 0 or -1. */
 static inline int platform_nvme_pf(char *bdf, size_t len)
 {
@@ -36,15 +51,8 @@ static inline int platform_nvme_pf(char *bdf, size_t len)
 		return -1;
 	while (found && (e = readdir(d))) {
 		char path[300];
-		unsigned long v, dv;
 
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-		if (sysfs_read_hex(path, &v) || v != PLATFORM_NVME_VENDOR)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-		if (sysfs_read_hex(path, &dv) || dv != PLATFORM_NVME_DEVICE)
+		if (!platform_is_nvme(e->d_name))
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_totalvfs", e->d_name);
 		if (access(path, F_OK))

@@ -27,18 +27,11 @@ static int imp(const char *fmt, ...)
 {
 	char cmd[128];
 	va_list ap;
-	int fd, ret = 0;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	fd = open(IMP_CTL, O_WRONLY);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, cmd, strlen(cmd)) < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
+	return sysfs_write(IMP_CTL, cmd) ? -errno : 0;
 }
 
 /* Value of key @key of the importer's state, or -1000. */
@@ -90,15 +83,8 @@ static int switch_pair(char *a, char *b, size_t len)
 		return -1;
 	while ((e = readdir(d))) {
 		char path[300];
-		unsigned long v, dv;
 
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/vendor", e->d_name);
-		if (sysfs_read_hex(path, &v) || v != PLATFORM_NVME_VENDOR)
-			continue;
-		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/device", e->d_name);
-		if (sysfs_read_hex(path, &dv) || dv != PLATFORM_NVME_DEVICE)
+		if (!platform_is_nvme(e->d_name))
 			continue;
 		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/sriov_totalvfs", e->d_name);
 		if (!access(path, F_OK))

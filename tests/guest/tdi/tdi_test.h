@@ -64,17 +64,12 @@ static inline int fake(const char *fmt, ...)
 {
 	char cmd[256];
 	va_list ap;
-	int fd, ret = 0;
+	int ret;
 
 	va_start(ap, fmt);
 	vsnprintf(cmd, sizeof(cmd), fmt, ap);
 	va_end(ap);
-	fd = open(FAKE_CONTROL, O_WRONLY);
-	if (fd < 0)
-		return -1;
-	if (write(fd, cmd, strlen(cmd)) < 0)
-		ret = -1;
-	close(fd);
+	ret = sysfs_write(FAKE_CONTROL, cmd);
 	say("test provider control <- \"%s\"%s", cmd, ret ? " (refused)" : "");
 	return ret;
 }
