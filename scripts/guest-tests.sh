@@ -4,7 +4,8 @@
 # Run the in-guest tests: for each guest kernel of the matrix (or the one
 # given), build the modules, pack an initramfs with them and the test
 # programs of tests/guest/<suite>/, boot it once in QEMU and report one
-# result per TAP test point, plus one for a clean console.
+# result per TAP test point, plus one for a clean console (and one for a boot
+# retried because the guest died before its first test).
 #
 #   scripts/guest-tests.sh [--kernel KVER] [--suite PAT[,PAT]] [--moddir DIR]
 #                          [--tests DIR] [--name LABEL] [--append ARGS]
@@ -125,14 +126,16 @@ guest_kernel() {
 	fi
 	log "guest $name: booting $kver (console: $logf)"
 	start=$(date +%s)
+	# A guest that dies before its first test (nothing of ours ran) is
+	# booted once more; the retry is one more result.
 	CCHOST_TEST_TIMEOUT=$ttest CCHOST_QEMU_TIMEOUT=$tqemu \
-		qemu_boot "$kver" "$initrd" "$logf" ${suite:+cchost.tests=$suite} $kappend $append
+		qemu_boot_retry "$kver" "$initrd" "$logf" ${suite:+cchost.tests=$suite} $kappend $append
 	qrc=$?
-	log "guest $name: boot and tests took $(($(date +%s) - start)) s (qemu status $qrc)"
+	log "guest $name: boot and tests took $(($(date +%s) - start)) s (qemu status $qrc${QEMU_BOOT_RETRIED:+, booted twice})"
 	grep -a '^# cchost runner:' "$logf" | sed "s/^# cchost runner:/[cchost] guest $name:/" >&2
 	[ "$qrc" -eq 124 ] && log "guest $name: QEMU killed after $tqemu s"
 
-	qemu_collect "$name" "$logf" || rc=1
+	qemu_collect "$name" "$logf" "$QEMU_BOOT_RETRIED" || rc=1
 	if qemu_scan_log "$logf"; then
 		result_pass "guest $name: console free of kernel warnings"
 	else

@@ -19,15 +19,23 @@
 #                                         of the guest answered meanwhile (log in
 #                                         LOG minus .log plus .host.log); returns
 #                                         QEMU's (or timeout's) status
+#   qemu_early_death LOG STATUS           whether a boot (qemu_boot's STATUS) died or hung
+#                                         before the runner's first test: prints why
+#                                         and returns 0 if so
+#   qemu_boot_retry KVER INITRD LOG [APPEND...]
+#                                         qemu_boot, and once more when the guest died
+#                                         before its first test (first console kept as
+#                                         LOG.attempt1, the reason in QEMU_BOOT_RETRIED)
 #   qemu_scan_log LOG                     print kernel splats found in LOG with context;
 #                                         returns 1 if there is any
-#   qemu_collect KVER LOG                 turn the runner's markers and TAP lines into
-#                                         result_pass/result_fail lines; returns 1 on
-#                                         any failure
+#   qemu_collect KVER LOG [RETRIED]       turn the runner's markers and TAP lines into
+#                                         result_pass/result_fail lines (and one for a
+#                                         retried boot); returns 1 on any failure
 #
 # Guest contract (see tests/guest/runner/init): one boot runs every test, each
 # between "@@cchost begin <suite>/<test>" and "@@cchost end <suite>/<test> <status>"
-# lines, then prints "@@cchost done" and powers off.
+# lines, then prints "@@cchost done" and powers off. Nothing of ours (module,
+# test program) runs before the first "@@cchost" line.
 #
 # Guest devices: edu (1234:11e8, on the root bus as before), the fault
 # platforms of QEMU_FAULT_DEVICES: an NVMe PF (QEMU id nvme0, 1b36:0010) with
@@ -320,14 +328,93 @@ qemu_unsplice() {
 	perl -0777 -pe '1 while s/([^\n])\[ *[0-9]+\.[0-9]+\] [^\n]*\n/$1/' "$1"
 }
 
+# Kernel messages of a guest that could not run its /init: the initramfs
+# (ours) is broken, booting it again would not help.
+QEMU_NO_INIT_RE='Initramfs unpacking failed|No working init found|Failed to execute /init|'\
+'Requested init .* failed|Unable to mount root fs'
+
+# Whether a boot died before the runner's first test. The runner prints its
+# first "@@cchost" line (in a test run, the first begin marker) before it
+# loads or runs anything of ours, so a guest that died or hung before it
+# shows trouble of the guest kernel or of the emulator, not of this project:
+# Debian's 7.3 under TCG sometimes takes an int3 Oops from a text-poke
+# breakpoint (e.g. in set_next_task_fair) 1.5 s into boot, or hangs silently
+# until the timeout. Such a boot is worth one more try: print why it ended
+# (its first kernel report, or how it ended without one) and return 0.
+# Return 1 for a boot that printed any "@@cchost" line, and for one that
+# does not look like a guest that booted and died: only QEMU's status 0 (the
+# guest reset or powered off; -no-reboot) and timeout's 124 or 137 (QEMU
+# killed) count, any other status means QEMU or the host request service
+# did not start or was interrupted; nor does a boot without a console log,
+# or one whose kernel found no usable /init in our initramfs.
+qemu_early_death() {
+	local logf=$1 st=$2 why last
+
+	case $st in 0|124|137) ;; *) return 1 ;; esac
+	[ -f "$logf" ] || return 1
+	# Any protocol line, even one cut short, means a test may have started.
+	grep -aq -e '@@cchost' -e 'cchost-runner: tests started' "$logf" && return 1
+	grep -aqE "$QEMU_KMSG_RE.*($QEMU_NO_INIT_RE)" "$logf" && return 1
+	why=$(grep -aEm1 "$QEMU_KMSG_RE.*($QEMU_SPLAT_RE)" "$logf" |
+		sed -E "s/^.*$QEMU_KMSG_RE//")
+	if [ -z "$why" ]; then
+		# The last line of the guest's, not QEMU's "terminating on signal".
+		last=$(grep -av -e '^[[:space:]]*$' -e '^qemu-system' "$logf" | tail -n 1)
+		if [ "$st" = 0 ]; then
+			why="guest stopped without a kernel report"
+		else
+			why="hung until the timeout, no kernel report"
+		fi
+		if [ -n "$last" ]; then
+			why+=", last console line: ${last:0:80}"
+		else
+			why+=", no console output"
+		fi
+	fi
+	why=${why//$'\t'/ }
+	printf '%s\n' "${why:0:160}"
+}
+
+# qemu_boot, once more with the same arguments when the guest died before
+# its first test (qemu_early_death). The first boot's console stays as
+# LOG.attempt1 (its host requests as .host.log.attempt1) and QEMU_BOOT_RETRIED
+# holds why it was booted again (empty when it was not): give it to
+# qemu_collect, which reports the retry. A second early death is not retried;
+# its boot fails as any guest that did not finish. Returns the status of the
+# last boot.
+QEMU_BOOT_RETRIED=
+# shellcheck disable=SC2034 # QEMU_BOOT_RETRIED is the caller's
+qemu_boot_retry() {
+	local kver=$1 logf=$3 hostlog rc why
+
+	hostlog=${logf%.log}.host.log
+	QEMU_BOOT_RETRIED=
+	# A first attempt of an earlier run is not this run's.
+	rm -f "$logf.attempt1" "$hostlog.attempt1"
+	qemu_boot "$@"
+	rc=$?
+	why=$(qemu_early_death "$logf" "$rc") || return "$rc"
+	log "guest $kver: the boot ended before the first test, nothing of ours ran ($why); booting once more, first console kept as $logf.attempt1"
+	mv "$logf" "$logf.attempt1"
+	[ ! -e "$hostlog" ] || mv "$hostlog" "$hostlog.attempt1"
+	QEMU_BOOT_RETRIED=$why
+	qemu_boot "$@"
+}
+
 # Collect the results of one boot. Test output lines are TAP; a test passes
 # only if it printed at least one test point, none failed, the plan (if any)
-# matches and its exit status is 0.
+# matches and its exit status is 0. RETRIED (QEMU_BOOT_RETRIED of
+# qemu_boot_retry): the boot was retried, LOG is the second one's console;
+# one more result says so, a pass when the second boot got to the runner's
+# first test, a failure when it did not either.
 qemu_collect() {
 	local kver=$1 logf=$2 tmp line rc=0
 
 	cchost_mktemp tmp || return 1
-	qemu_unsplice "$logf" | awk -v kver="$kver" '
+	qemu_unsplice "$logf" | QEMU_RETRIED=${3:-} awk -v kver="$kver" \
+		-v first="${logf##*/}.attempt1" '
+	BEGIN { retried = ENVIRON["QEMU_RETRIED"] }
+	/@@cchost/ { started = 1 }
 	function flush(status,   name) {
 		if (cur == "")
 			return
@@ -388,6 +475,12 @@ qemu_collect() {
 		flush("")
 		if (!done)
 			print "FAIL\tguest " kver " runner: did not finish (no done marker)"
+		if (retried != "" && started)
+			print "PASS\tguest " kver " boot: retried, the first boot ended before any test: " \
+				retried " (console: " first ")"
+		else if (retried != "")
+			print "FAIL\tguest " kver " boot: retried, the first boot ended before any test: " \
+				retried " (console: " first "), and the second did not get to a test either"
 	}' > "$tmp"
 
 	while IFS=$'\t' read -r kind line; do

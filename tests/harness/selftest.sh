@@ -7,7 +7,9 @@
 #
 #   tests/harness/selftest.sh [--no-guest] [--no-kunit] [--no-debug] [--kernel KVER]
 #
-# 1. offline: the console scanner and the TAP collector on canned logs;
+# 1. offline: the console scanner and the TAP collector on canned logs; a
+#    guest that dies before its first test is booted once more, visibly, and
+#    only then (qemu_boot replaced by canned consoles);
 # 2. one guest boot (6.1) of tests/harness/guest/ with the cchost_splat module
 #    (tests/harness/splat/, WARNs on load): a failing test point, a non-zero
 #    exit, a hung test and a kernel warning must each be reported as a FAIL,
@@ -118,6 +120,106 @@ expect "collector: a kernel message splitting a line is taken out" \
 printf '@@cchost begin s/a\nok 1 - x\n' > "$scratch/nodone.log"
 CCHOST_RESULTS=$scratch/nodone.res qemu_collect k "$scratch/nodone.log" > /dev/null
 expect "collector: guest that never finished is a FAIL" grep -q '^FAIL guest k runner: did not finish' "$scratch/nodone.res"
+
+# --- 1a. a boot that died before its first test is retried once ---------------
+
+# Consoles: 7.3's int3 Oops 1.5 s into boot and a hang after /init started
+# (both before any test), a crash inside the first test, the same with the
+# begin marker split by the Oops, or lost with only the kernel's copy of
+# the start left, QEMU that did not start, an initramfs
+# without a usable /init, and a boot that ran its test.
+printf '%s\n' '[    1.512345] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI' \
+	'[    1.512400] CPU: 1 UID: 0 PID: 0 Comm: swapper/1 Not tainted 7.3.0-1-amd64 #1' \
+	'[    1.512500] RIP: 0010:set_next_task_fair+0x38/0x140' \
+	'[    1.512900] Kernel panic - not syncing: Fatal exception in interrupt' > "$scratch/early-oops.log"
+runner='# cchost runner: Linux 7.3.0-1-amd64, /init reached at 5.12 s of guest uptime'
+printf '%s\n' "$runner" 'qemu-system-x86_64: terminating on signal 15 from pid 4242 (timeout)' \
+	> "$scratch/early-hang.log"
+printf '%s\n' "$runner" '@@cchost begin s/a' '[    9.000000] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI' \
+	'[    9.100000] Kernel panic - not syncing: Fatal exception' > "$scratch/late.log"
+printf '%s\n' '@@cchost be[    9.000000] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI' \
+	'[    9.100000] Kernel panic - not syncing: Fatal exception' > "$scratch/late-split.log"
+printf '%s\n' "$runner" '[    9.000000] cchost-runner: tests started' \
+	'[    9.000100] Oops: int3: 0000 [#1] PREEMPT SMP NOPTI' > "$scratch/late-lost.log"
+printf '%s\n' "qemu-system-x86_64: -device edu: 'edu' is not a valid device model name" > "$scratch/noqemu.log"
+printf '%s\n' '[    1.900000] Kernel panic - not syncing: No working init found.' > "$scratch/noinit.log"
+printf '%s\n' "$runner" '@@cchost begin s/a' 'ok 1 - fine' '1..1' '@@cchost end s/a 0' '@@cchost done' > "$scratch/pass.log"
+
+why=$(qemu_early_death "$scratch/early-oops.log" 0)
+wrc=$?
+expect "retry: a guest that died before its first test is retried, its first kernel report is the reason" \
+	eval '[ $wrc = 0 ] && [ "$why" = "Oops: int3: 0000 [#1] PREEMPT SMP NOPTI" ]'
+why=$(qemu_early_death "$scratch/early-hang.log" 124)
+wrc=$?
+expect "retry: a guest that hung before its first test is retried ($why)" \
+	eval '[ $wrc = 0 ] && [ "$why" = "hung until the timeout, no kernel report, last console line: ${runner:0:80}" ]'
+# Not retried, and the classifier must be there to say so.
+for c in late.log:0 late-split.log:0 late-lost.log:0 early-oops.log:130 noqemu.log:1 noinit.log:0 pass.log:0 missing.log:124; do
+	expect "retry: no retry for ${c%:*} with QEMU status ${c##*:}" \
+		eval 'declare -F qemu_early_death > /dev/null &&
+		      ! qemu_early_death "$scratch/${c%:*}" "${c##*:}" > /dev/null'
+done
+
+# retry_case NAME CONSOLE:STATUS...: qemu_boot_retry and qemu_collect with
+# qemu_boot replaced by one that gives the consoles in turn (each call
+# recorded in NAME.boots); results in NAME.res, run output in NAME.err.
+retry_case() {
+	local name=$1
+
+	shift
+	: > "$scratch/$name.boots"
+	(
+		stub=$scratch/$name
+		consoles=("$@")
+		# shellcheck disable=SC2317 # called by qemu_boot_retry
+		qemu_boot() {
+			local c=${consoles[$(wc -l < "$stub.boots")]:-noqemu.log:1}
+
+			echo "$*" >> "$stub.boots"
+			cp "$scratch/${c%:*}" "$3"
+			echo "host requests of ${c%:*}" > "${3%.log}.host.log"
+			return "${c##*:}"
+		}
+		qemu_boot_retry k "$scratch/initrd" "$stub.log" cchost.tests=s > /dev/null 2> "$stub.err"
+		echo $? > "$stub.rc"
+		CCHOST_RESULTS=$stub.res qemu_collect k "$stub.log" "${QEMU_BOOT_RETRIED-}" > /dev/null
+		echo $? > "$stub.crc"
+	)
+}
+
+retry_case rpass early-oops.log:0 pass.log:0
+expect "retry: a boot that died early is booted once more with the same arguments" \
+	eval '[ "$(wc -l < "$scratch/rpass.boots")" = 2 ] &&
+	      [ "$(sort -u "$scratch/rpass.boots" | wc -l)" = 1 ] && [ "$(cat "$scratch/rpass.rc")" = 0 ]'
+expect "retry: the first console and host log are kept as .attempt1" \
+	eval 'cmp -s "$scratch/early-oops.log" "$scratch/rpass.log.attempt1" &&
+	      grep -q "of early-oops.log" "$scratch/rpass.host.log.attempt1" &&
+	      cmp -s "$scratch/pass.log" "$scratch/rpass.log"'
+expect "retry: the run output says so" \
+	grep -q "guest k: the boot ended before the first test, nothing of ours ran (Oops: int3" "$scratch/rpass.err"
+expect "retry: a retried boot that then passed is a PASS with the reason, nothing fails" \
+	eval 'grep -qx "PASS guest k boot: retried, the first boot ended before any test: Oops: int3: 0000 \[#1\] PREEMPT SMP NOPTI (console: rpass.log.attempt1)" "$scratch/rpass.res" &&
+	      grep -qx "PASS guest k s/a: fine" "$scratch/rpass.res" &&
+	      ! grep -q "^FAIL" "$scratch/rpass.res" && [ "$(cat "$scratch/rpass.crc")" = 0 ]'
+
+retry_case rtwice early-oops.log:0 early-hang.log:124
+expect "retry: a second early death is not retried again and fails the run" \
+	eval '[ "$(wc -l < "$scratch/rtwice.boots")" = 2 ] && [ "$(cat "$scratch/rtwice.rc")" = 124 ] &&
+	      [ "$(cat "$scratch/rtwice.crc")" = 1 ] &&
+	      grep -q "^FAIL guest k runner: did not finish" "$scratch/rtwice.res" &&
+	      grep -q "^FAIL guest k boot: retried, the first boot ended before any test: Oops: int3.*the second did not get to a test either$" "$scratch/rtwice.res"'
+
+retry_case rlate late.log:0 pass.log:0
+expect "retry: a boot that died in its first test is not retried and fails" \
+	eval '[ "$(wc -l < "$scratch/rlate.boots")" = 1 ] && [ ! -e "$scratch/rlate.log.attempt1" ] &&
+	      cmp -s "$scratch/late.log" "$scratch/rlate.log" &&
+	      grep -q "^FAIL guest k s/a: no end marker" "$scratch/rlate.res" &&
+	      ! grep -q "boot: retried" "$scratch/rlate.res"'
+
+retry_case rnoqemu noqemu.log:1 pass.log:0
+expect "retry: QEMU that did not start is not retried" \
+	eval '[ "$(wc -l < "$scratch/rnoqemu.boots")" = 1 ] && [ "$(cat "$scratch/rnoqemu.rc")" = 1 ] &&
+	      [ "$(cat "$scratch/rnoqemu.crc")" = 1 ]'
 
 # --- 1b. make kunit KERNEL_SRC=DIR never modifies DIR --------------------------
 
