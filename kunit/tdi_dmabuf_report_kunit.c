@@ -3,10 +3,11 @@
  * KUnit: TDISP DEVICE_INTERFACE_REPORT parser (suite tdi_dmabuf_report).
  *
  * A table of reports, valid and malformed, each built byte by byte in the
- * wire layout, against two fake BARs: BAR0 1 MiB at 0x3f00000000 and BAR2
- * 64 KiB at 0x3f10000000. Malformed ones must fail with -EBADMSG for the
- * expected reason; valid ones must come back sorted with BAR-relative
- * offsets.
+ * wire layout, against two fake BARs behind a translating host bridge:
+ * BAR0 1 MiB at bus address 0x3f00000000 and BAR2 64 KiB at 0x3f10000000,
+ * both CPU_OFF lower for the CPU. Reports name bus addresses. Malformed ones
+ * must fail with -EBADMSG for the expected reason; valid ones must come back
+ * sorted with BAR-relative offsets.
  */
 #include <kunit/test.h>
 #include <linux/slab.h>
@@ -21,6 +22,7 @@ MODULE_IMPORT_NS("EXPORTED_FOR_KUNIT_TESTING");
 #define BAR2_LEN	0x10000ULL
 #define PG(addr)	((addr) >> 12)
 #define OFF4G		0x100000000ULL
+#define CPU_OFF		0x2000000000ULL	/* bus - CPU address of the BARs */
 
 #define NON_TEE		TDI_REPORT_ATTR_NON_TEE_MEM
 
@@ -56,17 +58,23 @@ static const struct rep_case rep_cases[] = {
 	{ .name = "whole BAR0 private, info bits", .info = 0x1f, .nr = 1,
 	  .r = { { PG(BAR0), 256, 0 } } },
 	{ .name = "sorted across BARs", .nr = 2,
-	  .r = { { PG(BAR2) + 1, 2, NON_TEE }, { PG(BAR0) + 5, 1, 0 } },
+	  .r = { { PG(BAR2) + 1, 2, NON_TEE, 2 }, { PG(BAR0) + 5, 1, 0 } },
 	  .bar0 = 0, .off0 = 0x5000 },
 	{ .name = "adjacent ranges", .nr = 2,
 	  .r = { { PG(BAR0), 1, NON_TEE }, { PG(BAR0) + 1, 3, NON_TEE } } },
 	{ .name = "MMIO reporting offset", .nr = 1, .mmio_offset = OFF4G,
-	  .r = { { PG(BAR2 + OFF4G) + 3, 1, TDI_REPORT_ATTR_MSIX_TABLE } },
+	  .r = { { PG(BAR2 + OFF4G) + 3, 1, TDI_REPORT_ATTR_MSIX_TABLE, 2 } },
 	  .bar0 = 2, .off0 = 0x3000 },
 	{ .name = "device specific info", .nr = 1, .dsi_len = 8,
 	  .r = { { PG(BAR0), 1, TDI_REPORT_ATTR_MEM_ATTR_UPDATABLE } } },
 	{ .name = "last page of BAR2", .nr = 1,
-	  .r = { { PG(BAR2 + BAR2_LEN) - 1, 1, NON_TEE } }, .bar0 = 2, .off0 = 0xf000 },
+	  .r = { { PG(BAR2 + BAR2_LEN) - 1, 1, NON_TEE, 2 } }, .bar0 = 2, .off0 = 0xf000 },
+	{ .name = "96 KiB of device specific info", .nr = 1, .dsi_len = 96 * 1024,
+	  .r = { { PG(BAR0), 1, NON_TEE } } },
+	{ .name = "largest transferable report", .nr = 1,
+	  .dsi_len = TDI_REPORT_MAX_LEN - TDI_REPORT_HDR_LEN - TDI_REPORT_RANGE_LEN -
+		     TDI_REPORT_DSI_LEN_LEN,
+	  .r = { { PG(BAR0), 1, NON_TEE } } },
 
 	{ .name = "shorter than header", .len_delta = -10,
 	  .ret = -EBADMSG, .fault = TDI_REPORT_TOO_SHORT },
@@ -82,6 +90,10 @@ static const struct rep_case rep_cases[] = {
 	  .ret = -EBADMSG, .fault = TDI_REPORT_LENGTH_MISMATCH },
 	{ .name = "too long", .len_delta = TDI_REPORT_MAX_LEN,
 	  .ret = -EBADMSG, .fault = TDI_REPORT_TOO_LONG },
+	{ .name = "one byte over the transferable size", .nr = 1,
+	  .dsi_len = TDI_REPORT_MAX_LEN - TDI_REPORT_HDR_LEN - TDI_REPORT_RANGE_LEN -
+		     TDI_REPORT_DSI_LEN_LEN + 1,
+	  .r = { { PG(BAR0), 1, NON_TEE } }, .ret = -EBADMSG, .fault = TDI_REPORT_TOO_LONG },
 	{ .name = "reserved INTERFACE_INFO bit", .info = 0x20,
 	  .ret = -EBADMSG, .fault = TDI_REPORT_RESERVED },
 	{ .name = "reserved u16 at 2", .reserved = 1,
@@ -104,15 +116,25 @@ static const struct rep_case rep_cases[] = {
 	  .r = { { PG(BAR0 + BAR0_LEN), 1, 0 } }, .ret = -EBADMSG,
 	  .fault = TDI_REPORT_OUTSIDE_BAR },
 	{ .name = "straddles end of BAR2", .nr = 1,
-	  .r = { { PG(BAR2 + BAR2_LEN) - 1, 2, 0 } }, .ret = -EBADMSG,
+	  .r = { { PG(BAR2 + BAR2_LEN) - 1, 2, 0, 2 } }, .ret = -EBADMSG,
 	  .fault = TDI_REPORT_OUTSIDE_BAR },
 	{ .name = "before BAR0", .nr = 1,
 	  .r = { { PG(BAR0) - 1, 1, 0 } }, .ret = -EBADMSG, .fault = TDI_REPORT_OUTSIDE_BAR },
+	{ .name = "CPU address instead of bus address", .nr = 1,
+	  .r = { { PG(BAR0 - CPU_OFF), 1, 0 } }, .ret = -EBADMSG,
+	  .fault = TDI_REPORT_OUTSIDE_BAR },
+	{ .name = "RANGE_ID names another BAR", .nr = 1,
+	  .r = { { PG(BAR2), 1, 0, 0 } }, .ret = -EBADMSG, .fault = TDI_REPORT_RANGE_ID },
+	{ .name = "RANGE_ID of a BAR with no range", .nr = 2,
+	  .r = { { PG(BAR0), 1, NON_TEE }, { PG(BAR0) + 1, 1, 0, 1 } },
+	  .ret = -EBADMSG, .fault = TDI_REPORT_RANGE_ID },
+	{ .name = "RANGE_ID out of BAR range", .nr = 1,
+	  .r = { { PG(BAR0), 1, 0, 0xffff } }, .ret = -EBADMSG, .fault = TDI_REPORT_RANGE_ID },
 	{ .name = "overlap", .nr = 2,
 	  .r = { { PG(BAR0), 4, 0 }, { PG(BAR0) + 3, 1, NON_TEE } },
 	  .ret = -EBADMSG, .fault = TDI_REPORT_OVERLAP },
 	{ .name = "duplicate", .nr = 3,
-	  .r = { { PG(BAR2), 1, 0 }, { PG(BAR0), 1, 0 }, { PG(BAR2), 1, 0 } },
+	  .r = { { PG(BAR2), 1, 0, 2 }, { PG(BAR0), 1, 0 }, { PG(BAR2), 1, 0, 2 } },
 	  .ret = -EBADMSG, .fault = TDI_REPORT_OVERLAP },
 };
 
@@ -124,8 +146,8 @@ static void rep_case_desc(const struct rep_case *c, char *desc)
 KUNIT_ARRAY_PARAM(rep, rep_cases, rep_case_desc);
 
 static const struct tdi_dmabuf_bar test_bars[TDI_DMABUF_NR_BARS] = {
-	[0] = { .start = BAR0, .len = BAR0_LEN },
-	[2] = { .start = BAR2, .len = BAR2_LEN },
+	[0] = { .start = BAR0 - CPU_OFF, .len = BAR0_LEN, .bus = BAR0 },
+	[2] = { .start = BAR2 - CPU_OFF, .len = BAR2_LEN, .bus = BAR2 },
 };
 
 /* Build the wire form of @c; returns its length (buffer may be longer). */
@@ -148,7 +170,7 @@ static u8 *rep_build(struct kunit *test, const struct rep_case *c, size_t *len)
 		put_unaligned_le64(c->r[i].first_page, e);
 		put_unaligned_le32(c->r[i].pages, e + 8);
 		put_unaligned_le16(c->r[i].attrs, e + 12);
-		put_unaligned_le16(i, e + 14);
+		put_unaligned_le16(c->r[i].id, e + 14);
 	}
 	e = p + TDI_REPORT_HDR_LEN + c->nr * TDI_REPORT_RANGE_LEN;
 	put_unaligned_le32(c->dsi_len + c->dsi_len_delta, e);
@@ -202,7 +224,7 @@ static void tdi_report_attrs_follow_sort(struct kunit *test)
 {
 	static const struct rep_case c = {
 		.nr = 3,
-		.r = { { PG(BAR0) + 9, 1, NON_TEE }, { PG(BAR0) + 2, 2, 0 },
+		.r = { { PG(BAR2) + 9, 1, NON_TEE, 2 }, { PG(BAR0) + 2, 2, 0 },
 		       { PG(BAR0), 1, TDI_REPORT_ATTR_MSIX_PBA } },
 	};
 	struct tdi_dmabuf_report *r;
@@ -212,10 +234,12 @@ static void tdi_report_attrs_follow_sort(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, tdi_dmabuf_report_parse(buf, len, 0, test_bars, &r, NULL), 0);
 	KUNIT_EXPECT_EQ(test, r->ranges[0].offset, 0);
 	KUNIT_EXPECT_EQ(test, r->ranges[0].attrs, TDI_REPORT_ATTR_MSIX_PBA);
-	KUNIT_EXPECT_EQ(test, r->ranges[0].range_id, 2);
+	KUNIT_EXPECT_EQ(test, r->ranges[0].range_id, 0);
 	KUNIT_EXPECT_EQ(test, r->ranges[1].offset, 0x2000);
 	KUNIT_EXPECT_EQ(test, r->ranges[1].len, 0x2000);
-	KUNIT_EXPECT_EQ(test, r->ranges[1].range_id, 1);
+	KUNIT_EXPECT_EQ(test, r->ranges[1].range_id, 0);
+	KUNIT_EXPECT_EQ(test, r->ranges[2].bar, 2);
+	KUNIT_EXPECT_EQ(test, r->ranges[2].range_id, 2);
 	KUNIT_EXPECT_EQ(test, r->ranges[2].offset, 0x9000);
 	KUNIT_EXPECT_EQ(test, r->ranges[2].attrs, NON_TEE);
 	kvfree(r);
@@ -226,7 +250,7 @@ static void tdi_report_every_truncation(struct kunit *test)
 {
 	static const struct rep_case c = {
 		.nr = 2, .dsi_len = 5,
-		.r = { { PG(BAR0), 1, NON_TEE }, { PG(BAR2), 1, 0 } },
+		.r = { { PG(BAR0), 1, NON_TEE }, { PG(BAR2), 1, 0, 2 } },
 	};
 	struct tdi_dmabuf_report *r;
 	size_t len, cut;

@@ -35,9 +35,16 @@ MODULE_IMPORT_NS("DMA_BUF");
 #define NON_TEE		TDI_REPORT_ATTR_NON_TEE_MEM
 #define MSIX_TABLE	TDI_REPORT_ATTR_MSIX_TABLE
 
+/*
+ * The fake device sits behind a host bridge that translates: its BARs
+ * decode bus addresses K_BUS_OFFSET above the CPU's, and the fake provider
+ * reports ranges there, while DMA-BUFs and mappings use the CPU's.
+ */
+#define K_BUS_OFFSET	0x100000000000ULL
+
 static const struct tdi_dmabuf_bar k_bars[TDI_DMABUF_NR_BARS] = {
-	[0] = { BAR0, 0x100000 },
-	[2] = { BAR2, 0x10000 },
+	[0] = { .start = BAR0, .len = 0x100000, .bus = BAR0 + K_BUS_OFFSET },
+	[2] = { .start = BAR2, .len = 0x10000, .bus = BAR2 + K_BUS_OFFSET },
 };
 
 /* Memory decode of the fake device (tests run one at a time). */
@@ -67,7 +74,6 @@ static u64 k_iommu_granule(struct tdi_dmabuf_tdi *tdi)
 enum k_route { K_ROUTE_NONE, K_ROUTE_BUS, K_ROUTE_HOST };
 static enum k_route k_route;
 static int k_p2p_maps, k_p2p_unmaps;
-#define K_BUS_OFFSET	0x100000000000ULL
 
 static struct sg_table *k_p2p_map(struct tdi_dmabuf_tdi *tdi, u32 bar,
 				  struct dma_buf_attachment *attach,

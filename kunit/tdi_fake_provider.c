@@ -11,11 +11,13 @@
  *   del NAME                                 forget it
  *   range NAME BAR OFFSET PAGES ATTRS        add a range (BAR-relative
  *                                            offset, 4 KiB pages,
- *                                            RANGE_ATTRIBUTES)
+ *                                            RANGE_ATTRIBUTES), reported
+ *                                            at the BAR's bus address
+ *                                            with RANGE_ID = BAR
  *   clear NAME                               drop all ranges
  *   offset NAME BYTES                        MMIO reporting offset
  *   fault NAME none|bind|report|start|unbind|short|count|outside|
- *              overlap|reserved|wrap         inject (sticky)
+ *              overlap|reserved|wrap|range_id inject (sticky)
  *   error NAME                               signal an asynchronous error
  *   lost NAME                                the TSM destroyed the interface
  *                                            (tdi_dmabuf_tdi_lost())
@@ -91,6 +93,7 @@ static const char * const tdi_fake_fault_names[TDI_FAKE_FAULT_MAX] = {
 	[TDI_FAKE_FAULT_BAD_OVERLAP] = "overlap",
 	[TDI_FAKE_FAULT_BAD_RESERVED] = "reserved",
 	[TDI_FAKE_FAULT_BAD_WRAP] = "wrap",
+	[TDI_FAKE_FAULT_BAD_RANGE_ID] = "range_id",
 };
 
 static struct tdi_fake_dev *__tdi_fake_find(const char *name)
@@ -404,10 +407,10 @@ static int __tdi_fake_build(struct tdi_fake_dev *d, struct tdi_dmabuf_tdi *tdi,
 	put_unaligned_le32(nr + (d->fault == TDI_FAKE_FAULT_BAD_COUNT), p + 12);
 	for (i = 0, n = 0; n < nr; n++) {
 		const struct tdi_fake_range *r = &d->ranges[i];
-		phys_addr_t start;
-		u64 first, bar_len;
+		u64 first, start, bar_len;
 		u16 attrs = r->attrs;
 		u32 pages = r->pages;
+		u16 id = r->bar;
 
 		if (tdi_dmabuf_tdi_bar(tdi, r->bar, &start, &bar_len)) {
 			/* Not an exportable BAR: report it where it claims. */
@@ -423,8 +426,10 @@ static int __tdi_fake_build(struct tdi_fake_dev *d, struct tdi_dmabuf_tdi *tdi,
 		}
 		if (n == 0 && d->fault == TDI_FAKE_FAULT_BAD_RESERVED)
 			attrs |= 0x0080;
+		if (n == 0 && d->fault == TDI_FAKE_FAULT_BAD_RANGE_ID)
+			id ^= 1;
 		e = p + TDI_REPORT_HDR_LEN + n * TDI_REPORT_RANGE_LEN;
-		tdi_fake_put_range(e, first, pages, attrs, n);
+		tdi_fake_put_range(e, first, pages, attrs, id);
 		/* BAD_OVERLAP: the extra entry repeats the first range. */
 		if (!(n == 0 && d->fault == TDI_FAKE_FAULT_BAD_OVERLAP))
 			i++;

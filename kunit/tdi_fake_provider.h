@@ -21,6 +21,7 @@ enum tdi_fake_fault {
 	TDI_FAKE_FAULT_BAD_OVERLAP,	/* first range reported twice */
 	TDI_FAKE_FAULT_BAD_RESERVED,	/* reserved RANGE_ATTRIBUTES bit set */
 	TDI_FAKE_FAULT_BAD_WRAP,	/* first range wraps the address space */
+	TDI_FAKE_FAULT_BAD_RANGE_ID,	/* first range's RANGE_ID names another BAR */
 	TDI_FAKE_FAULT_MAX,
 };
 

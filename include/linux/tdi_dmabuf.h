@@ -75,7 +75,9 @@ struct tdi_dmabuf_tdi;
  *	kvmalloc(), freed by the exporter with kvfree()
  * @len: length of @data in bytes
  * @mmio_offset: MMIO reporting offset in bytes (4 KiB aligned): FIRST_PAGE
- *	of each range is (host physical address + @mmio_offset) >> 12
+ *	of each range is (PCI bus address + @mmio_offset) >> 12, the bus
+ *	address being what the function's BAR decodes (tdi_dmabuf_tdi_bar()),
+ *	and RANGE_ID the index of that BAR
  */
 struct tdi_dmabuf_report_buf {
 	void *data;
@@ -157,7 +159,7 @@ void tdi_dmabuf_tdi_error(struct tdi_dmabuf_tdi *tdi, int err);
 int tdi_dmabuf_tdi_lost(struct tdi_dmabuf_tdi *tdi, int err);
 struct device *tdi_dmabuf_tdi_dev(struct tdi_dmabuf_tdi *tdi);
 int tdi_dmabuf_tdi_bar(struct tdi_dmabuf_tdi *tdi, unsigned int bar,
-		       phys_addr_t *start, u64 *len);
+		       u64 *bus, u64 *len);
 
 /**
  * struct tdi_dmabuf_phys_range - a range of private MMIO, for the secure

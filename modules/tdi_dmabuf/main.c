@@ -814,6 +814,7 @@ static int tdi_dmabuf_init_dev(struct vfio_device *core_vdev)
 			continue;
 		bars[i].start = start;
 		bars[i].len = len;
+		bars[i].bus = pci_bus_address(pdev, i);
 	}
 	tdi = tdi_dmabuf_tdi_create(&pdev->dev, &tdi_dmabuf_pci_tdi_ops, bars);
 	if (IS_ERR(tdi))

@@ -20,6 +20,17 @@
  * arithmetic on device-provided numbers is overflow-checked, each range must
  * lie entirely in one exportable BAR and no two ranges may overlap.
  *
+ * Addresses are the function's own: FIRST_PAGE is a PCI bus address (what
+ * the BAR register holds, as the device decodes it) plus the reporting
+ * offset, so ranges are located with the BARs' bus addresses, which differ
+ * from the CPU's physical ones behind a translating host bridge. The result
+ * is BAR-relative, and only the exporter turns it into host addresses.
+ *
+ * RANGE_ID must be the index of the BAR holding the range: the guest side
+ * of the TSMs (SEV-TIO, Arm CCA) finds a range's BAR by its RANGE_ID, not by
+ * its address, so a report where the two disagree would have the guest
+ * accept as private a BAR other than the one the host keeps private.
+ *
  * get_unaligned_le*() come through compat.h (the header moved in 6.12).
  *
  * Locking: none; pure function of its arguments.
@@ -43,6 +54,7 @@ static const char * const tdi_dmabuf_report_fault_strs[] = {
 	[TDI_REPORT_OFFSET] = "range below the MMIO reporting offset",
 	[TDI_REPORT_OUTSIDE_BAR] = "range not inside one exportable BAR",
 	[TDI_REPORT_OVERLAP] = "ranges overlap",
+	[TDI_REPORT_RANGE_ID] = "RANGE_ID is not the index of the range's BAR",
 };
 
 /**
@@ -70,8 +82,8 @@ static int tdi_dmabuf_range_cmp(const void *a, const void *b)
 	return 0;
 }
 
-/* Locate [phys, phys + len) in one BAR. */
-static bool tdi_dmabuf_find_bar(const struct tdi_dmabuf_bar *bars, u64 phys,
+/* Locate bus addresses [addr, addr + len) in one BAR. */
+static bool tdi_dmabuf_find_bar(const struct tdi_dmabuf_bar *bars, u64 addr,
 				u64 len, struct tdi_dmabuf_report_range *r)
 {
 	unsigned int i;
@@ -79,12 +91,12 @@ static bool tdi_dmabuf_find_bar(const struct tdi_dmabuf_bar *bars, u64 phys,
 	for (i = 0; i < TDI_DMABUF_NR_BARS; i++) {
 		const struct tdi_dmabuf_bar *b = &bars[i];
 
-		if (!b->len || phys < b->start)
+		if (!b->len || addr < b->bus)
 			continue;
-		if (phys - b->start >= b->len || len > b->len - (phys - b->start))
+		if (addr - b->bus >= b->len || len > b->len - (addr - b->bus))
 			continue;
 		r->bar = i;
-		r->offset = phys - b->start;
+		r->offset = addr - b->bus;
 		return true;
 	}
 	return false;
@@ -95,7 +107,8 @@ static bool tdi_dmabuf_find_bar(const struct tdi_dmabuf_bar *bars, u64 phys,
  * @data: raw report
  * @len: its length in bytes
  * @mmio_offset: MMIO reporting offset in bytes, subtracted from each range
- * @bars: the device's exportable BARs (TDI_DMABUF_NR_BARS entries)
+ * @bars: the device's exportable BARs (TDI_DMABUF_NR_BARS entries); ranges
+ *	are located by their bus addresses
  * @out: on success, the parsed report (kvfree() it)
  * @fault: if not NULL, why the report was rejected (TDI_REPORT_OK on success)
  *
@@ -194,6 +207,10 @@ int tdi_dmabuf_report_parse(const void *data, size_t len, u64 mmio_offset,
 		rr->len = size;
 		rr->attrs = attrs;
 		rr->range_id = get_unaligned_le16(e + 14);
+		if (rr->range_id != rr->bar) {
+			why = TDI_REPORT_RANGE_ID;
+			goto bad_free;
+		}
 	}
 
 	sort(r->ranges, count, sizeof(r->ranges[0]), tdi_dmabuf_range_cmp, NULL);

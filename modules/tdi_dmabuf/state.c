@@ -371,22 +371,23 @@ struct device *tdi_dmabuf_tdi_dev(struct tdi_dmabuf_tdi *tdi)
 EXPORT_SYMBOL_GPL(tdi_dmabuf_tdi_dev);
 
 /**
- * tdi_dmabuf_tdi_bar() - host physical range of an exportable BAR
+ * tdi_dmabuf_tdi_bar() - bus address range of an exportable BAR
  * @tdi: the TDI
  * @bar: BAR index
- * @start: out: host physical address
+ * @bus: out: PCI bus address, as the function decodes it
  * @len: out: length in bytes
  *
- * Lets a provider (or a fake one) express report ranges in host addresses.
+ * What a TDISP report's ranges are relative to (before the MMIO reporting
+ * offset): lets a provider, or a fake one, check or build reports.
  *
  * Return: 0, or -EINVAL if @bar is not an exportable memory BAR.
  */
 int tdi_dmabuf_tdi_bar(struct tdi_dmabuf_tdi *tdi, unsigned int bar,
-		       phys_addr_t *start, u64 *len)
+		       u64 *bus, u64 *len)
 {
 	if (bar >= TDI_DMABUF_NR_BARS || !tdi->bars[bar].len)
 		return -EINVAL;
-	*start = tdi->bars[bar].start;
+	*bus = tdi->bars[bar].bus;
 	*len = tdi->bars[bar].len;
 	return 0;
 }

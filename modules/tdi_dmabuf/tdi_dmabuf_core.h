@@ -18,6 +18,7 @@
 
 #include <linux/dma-direction.h>
 #include <linux/kref.h>
+#include <linux/limits.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
 #include <linux/pci_regs.h>
@@ -27,17 +28,24 @@
 #include <uapi/linux/tdi_dmabuf.h>
 
 #define TDI_DMABUF_NR_BARS		PCI_STD_NUM_BARS
-/* Largest report accepted (header + 4096 ranges + info). */
-#define TDI_REPORT_MAX_LEN		(64 * 1024 + 64)
+/*
+ * Largest report accepted: the most GET_DEVICE_INTERFACE_REPORT can
+ * transfer, whose OFFSET and LENGTH are 16 bits each (0xffff + 0xffff).
+ */
+#define TDI_REPORT_MAX_LEN		(2 * U16_MAX)
 
 /**
  * struct tdi_dmabuf_bar - an exportable BAR
- * @start: host physical address
+ * @start: host physical address (CPU side: mappings, DMA-BUF ranges)
  * @len: length in bytes; 0 if the BAR is not exportable
+ * @bus: PCI bus address, what the function decodes: the address its TDISP
+ *	report names (plus the MMIO reporting offset). It differs from
+ *	@start behind a host bridge that translates.
  */
 struct tdi_dmabuf_bar {
 	phys_addr_t start;
 	u64 len;
+	u64 bus;
 };
 
 /* report.c */
@@ -90,6 +98,7 @@ enum tdi_dmabuf_report_fault {
 	TDI_REPORT_OFFSET,		/* below the MMIO reporting offset */
 	TDI_REPORT_OUTSIDE_BAR,		/* not entirely inside one BAR */
 	TDI_REPORT_OVERLAP,		/* two ranges overlap */
+	TDI_REPORT_RANGE_ID,		/* RANGE_ID is not the range's BAR */
 };
 
 int tdi_dmabuf_report_parse(const void *data, size_t len, u64 mmio_offset,

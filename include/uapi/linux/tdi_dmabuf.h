@@ -160,7 +160,11 @@ struct tdi_dmabuf_bind {
  *  EALREADY the TDI is bound (LOCKED, RUN) or in ERROR (UNBIND it first)
  *  ENODEV   no report provider handles this device
  *  EBADMSG  the report is malformed (length, count, range outside a BAR,
- *           overlap, wrap, reserved bits); the kernel log says which
+ *           overlap, wrap, reserved bits, a RANGE_ID that is not the index
+ *           of the range's BAR); the kernel log says which. Ranges are
+ *           PCI bus addresses (as the BARs decode them) plus the MMIO
+ *           reporting offset; a report may be as long as TDISP can
+ *           transfer (2 x 65535 bytes)
  *  EOPNOTSUPP a boundary between shared, private and unreported pages of
  *           the report is not aligned to the larger of the kernel's page
  *           size and the smallest page of the device's IOMMU domain (when

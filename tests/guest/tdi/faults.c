@@ -94,7 +94,7 @@ static void reset_request(struct tdi_env *e, int private)
 int main(void)
 {
 	static const char * const bad[] = {
-		"short", "count", "outside", "overlap", "reserved", "wrap",
+		"short", "count", "outside", "overlap", "reserved", "wrap", "range_id",
 	};
 	struct vfio_region_info cfg;
 	struct tdi_dmabuf_get_ranges gr;
