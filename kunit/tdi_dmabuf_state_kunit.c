@@ -496,6 +496,55 @@ static void tdi_state_reset_window(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
 }
 
+/*
+ * A PCI reset or AER recovery waits only for the revocation: the provider's
+ * unbind runs once the PCI core is done, from the work the next ioctl
+ * flushes, and until then the provider holds the TDI and its private pages
+ * stay unreachable. A recovery that never ends leaves it to UNBIND.
+ */
+static void tdi_state_reset_defers_unbind(struct kunit *test)
+{
+	struct k_ctx *ctx = test->priv;
+	struct tdi_dmabuf_state st;
+	struct dma_buf *shared;
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_mmio_lost(ctx->tdi, TDI_DMABUF_CAUSE_RESET,
+						       -ECONNRESET), 0);
+	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
+	k_put(shared);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 0);
+	KUNIT_EXPECT_TRUE(test, tdi_dmabuf_tdi_held(ctx->tdi));
+	KUNIT_EXPECT_FALSE(test, tdi_dmabuf_tdi_mmio_allowed(ctx->tdi, 0, 0x10000, 0x1000));
+	/* Nothing runs it while the reset goes on. */
+	tdi_dmabuf_tdi_flush(ctx->tdi);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 0);
+
+	tdi_dmabuf_tdi_mmio_back(ctx->tdi);
+	tdi_dmabuf_tdi_flush(ctx->tdi);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_FALSE(test, tdi_dmabuf_tdi_held(ctx->tdi));
+	KUNIT_EXPECT_TRUE(test, tdi_dmabuf_tdi_mmio_allowed(ctx->tdi, 0, 0x10000, 0x1000));
+	KUNIT_EXPECT_EQ(test, k_state(ctx->tdi, &st), TDI_DMABUF_STATE_ERROR);
+	KUNIT_EXPECT_EQ(test, st.cause, TDI_DMABUF_CAUSE_RESET);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
+
+	/* A recovery that fails never calls back: UNBIND unbinds. */
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_mmio_lost(ctx->tdi, TDI_DMABUF_CAUSE_RESET,
+						       -EIO), 0);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
+	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_unbind(ctx->tdi), 0);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 2);
+	KUNIT_EXPECT_FALSE(test, tdi_dmabuf_tdi_held(ctx->tdi));
+	tdi_dmabuf_tdi_mmio_back(ctx->tdi);
+	tdi_dmabuf_tdi_flush(ctx->tdi);
+	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 2);
+}
+
 /* Close: DMA-BUFs outliving the device stay revoked, provider unbound. */
 static void tdi_state_close_unbinds(struct kunit *test)
 {
@@ -1041,6 +1090,7 @@ static struct kunit_case tdi_state_cases[] = {
 	KUNIT_CASE(tdi_state_async_error),
 	KUNIT_CASE(tdi_state_reset_and_decode),
 	KUNIT_CASE(tdi_state_reset_window),
+	KUNIT_CASE(tdi_state_reset_defers_unbind),
 	KUNIT_CASE(tdi_state_close_unbinds),
 	KUNIT_CASE(tdi_state_close_unbind_fails),
 	KUNIT_CASE(tdi_state_provider_lost),

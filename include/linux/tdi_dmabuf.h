@@ -109,10 +109,12 @@ struct tdi_dmabuf_report_buf {
  *   UNBIND, provider error, config write taking the MMIO away:
  *                         (mmio_rwsem,) the TDI lock
  *   device close:         the VFIO device set's lock, the TDI lock
- *   PCI reset, AER:       the PCI device lock (and, for a reset requested
- *                         through VFIO, vdev->memory_lock for writing
- *                         outside it), the TDI lock
- * and the TDI lock is outside every DMA-BUF reservation lock. So a callback
+ *   ->unbind() after a PCI reset or AER recovery (from a work item, once
+ *   the PCI core is done): the TDI lock
+ * and the TDI lock is outside every DMA-BUF reservation lock. No callback
+ * runs inside the PCI core's reset or error recovery (under the device
+ * lock, or vfio-pci's memory_lock for a reset requested through VFIO): they
+ * wait only for the revocation, and the unbind follows. So a callback
  * must not reset the function or its bus, change its power state or command
  * register, take the device lock, issue VFIO requests on the device, touch
  * the device's DMA-BUFs, call tdi_dmabuf_tdi_lost(), or wait for anything

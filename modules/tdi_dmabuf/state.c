@@ -27,7 +27,9 @@
  * Providers signal errors from any context through tdi_dmabuf_tdi_error(),
  * which only records the errno and queues @error_work; the work applies it
  * under tdi->lock. Every ioctl flushes the work first, so userspace never
- * sees a state older than an error the provider already signalled.
+ * sees a state older than an error the provider already signalled. The same
+ * work runs the provider's unbind that a PCI reset or error recovery put off
+ * until the PCI core was done (tdi_dmabuf_tdi_mmio_lost()).
  *
  * Locking: tdi->lock protects the state, the layout, the provider binding and
  * the DMA-BUF list; provider callbacks run under it. Lock order in
@@ -146,6 +148,7 @@ static void __tdi_dmabuf_binding_end(struct tdi_dmabuf_tdi *tdi)
 	lockdep_assert_held(&tdi->lock);
 	tdi_dmabuf_provider_put(tdi->provider);
 	tdi->provider = NULL;
+	tdi->unbind_deferred = false;
 	tdi->put_binding = true;
 }
 
@@ -175,6 +178,26 @@ static int __tdi_dmabuf_provider_unbind(struct tdi_dmabuf_tdi *tdi)
 	return 0;
 }
 
+/*
+ * Unbind now or, inside a PCI reset or error recovery (mmio_lost), once the
+ * PCI core is done (tdi_dmabuf_tdi_mmio_back() queues it). The provider's
+ * unbind may talk to the device (a TSM's STOP_INTERFACE over DOE) and take
+ * seconds: that must not hold up the reset, which runs under the device
+ * lock, nor the AER recovery of every device below the port, and a device
+ * whose link is down would not answer anyway. Meanwhile the provider holds
+ * the TDI and its private pages stay unreachable, as after a failed unbind.
+ */
+static int __tdi_dmabuf_provider_unbind_or_defer(struct tdi_dmabuf_tdi *tdi)
+{
+	lockdep_assert_held(&tdi->lock);
+	if (tdi->provider && tdi->mmio_lost) {
+		tdi->unbind_deferred = true;
+		trace_tdi_dmabuf_step(tdi->dev, "provider_unbind_deferred", 0);
+		return -EINPROGRESS;
+	}
+	return __tdi_dmabuf_provider_unbind(tdi);
+}
+
 static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 {
 	int ret;
@@ -184,7 +207,7 @@ static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 	ret = __tdi_dmabuf_tdi_revoke_all(tdi, cause);
 	if (tdi->state == TDI_DMABUF_STATE_ERROR && tdi->provider) {
 		/* An unbind failed earlier: the provider's error retries it. */
-		if (!ret && !__tdi_dmabuf_provider_unbind(tdi))
+		if (!ret && !__tdi_dmabuf_provider_unbind_or_defer(tdi))
 			__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
 		return ret;
 	}
@@ -197,7 +220,7 @@ static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 	 * provider let go, the report's layout stays: its private pages are
 	 * still private.
 	 */
-	if (!ret && !__tdi_dmabuf_provider_unbind(tdi))
+	if (!ret && !__tdi_dmabuf_provider_unbind_or_defer(tdi))
 		__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
 	tdi->cause = cause;
 	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_ERROR);
@@ -214,7 +237,8 @@ static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
  * @err: negative errno describing the error
  *
  * Revokes every DMA-BUF and waits for the importers; a bound TDI enters
- * ERROR and is unbound once the revocation is complete.
+ * ERROR and is unbound once the revocation is complete (inside a PCI reset
+ * or error recovery, once that is over).
  *
  * Context: process context, may sleep; takes tdi->lock.
  * Return: 0 when no importer uses a DMA-BUF any more, -ETIMEDOUT if one
@@ -241,7 +265,11 @@ EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_fail);
  * (->error_detected()): vfio-pci's notion of memory decode does not change
  * there, so besides revoking as tdi_dmabuf_tdi_fail() does, BIND and
  * GET_DMABUF fail with -EIO until tdi_dmabuf_tdi_mmio_back(): no DMA-BUF
- * made between the revoke and the reset outlives the reset.
+ * made between the revoke and the reset outlives the reset. Only the
+ * revocation is waited for here: the provider's ->unbind() waits until
+ * tdi_dmabuf_tdi_mmio_back() (or an UNBIND, or the close), so that the PCI
+ * core's reset or recovery never waits for a TSM. A recovery that fails
+ * never calls back: UNBIND or the close unbinds then.
  *
  * Context: process context, may sleep; takes tdi->lock.
  * Return: as tdi_dmabuf_tdi_fail().
@@ -262,12 +290,18 @@ EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_mmio_lost);
  * tdi_dmabuf_tdi_mmio_back() - the reset or recovery is over
  * @tdi: the TDI
  *
+ * Queues the provider's unbind that tdi_dmabuf_tdi_mmio_lost() put off; the
+ * next ioctl (which flushes the work) finds it done.
+ *
  * Context: process context; takes tdi->lock.
  */
 void tdi_dmabuf_tdi_mmio_back(struct tdi_dmabuf_tdi *tdi)
 {
 	mutex_lock(&tdi->lock);
 	tdi->mmio_lost = false;
+	/* The unbind put off by the reset: not from the PCI core's context. */
+	if (tdi->unbind_deferred)
+		schedule_work(&tdi->error_work);
 	mutex_unlock(&tdi->lock);
 }
 EXPORT_SYMBOL_IF_KUNIT(tdi_dmabuf_tdi_mmio_back);
@@ -278,10 +312,21 @@ static void tdi_dmabuf_error_work(struct work_struct *work)
 						  error_work);
 	int err = atomic_xchg(&tdi->error_pending, 0);
 
-	if (!err)
+	if (err) {
+		/* Nothing to refuse: an incomplete revoke leaves the TDI held. */
+		tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_PROVIDER, -err);
 		return;
-	/* Nothing to refuse here: an incomplete revoke leaves the TDI held. */
-	tdi_dmabuf_tdi_fail(tdi, TDI_DMABUF_CAUSE_PROVIDER, -err);
+	}
+	/* The unbind a reset or error recovery put off, now that it is over. */
+	mutex_lock(&tdi->lock);
+	if (tdi->unbind_deferred && !tdi->mmio_lost) {
+		tdi->unbind_deferred = false;
+		/* A failure leaves the TDI held in ERROR: UNBIND retries. */
+		if (!__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_RESET) &&
+		    !__tdi_dmabuf_provider_unbind(tdi))
+			__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+	}
+	tdi_dmabuf_unlock(tdi);
 }
 
 /**

@@ -182,7 +182,8 @@ struct tdi_dmabuf_tdi_ops {
  * @dev: the device (a reference is held)
  * @ops: hooks of the embedding driver
  * @bars: exportable BARs, fixed at init
- * @error_work: applies errors signalled by tdi_dmabuf_tdi_error()
+ * @error_work: applies errors signalled by tdi_dmabuf_tdi_error(), and runs
+ *	an unbind put off by a reset (@unbind_deferred)
  * @error_pending: errno of a signalled, not yet applied error (atomic)
  * @lock: protects all fields below
  * @state: TDI_DMABUF_STATE_*
@@ -194,7 +195,10 @@ struct tdi_dmabuf_tdi_ops {
  *	after the unlock
  * @mmio_lost: a PCI reset or error recovery is taking the MMIO away behind
  *	vfio-pci's back (tdi_dmabuf_tdi_mmio_lost() until
- *	tdi_dmabuf_tdi_mmio_back()): BIND and GET_DMABUF fail with -EIO
+ *	tdi_dmabuf_tdi_mmio_back()): BIND and GET_DMABUF fail with -EIO, and
+ *	the provider's unbind waits
+ * @unbind_deferred: the TDI entered ERROR inside such a window and the
+ *	provider's ->unbind() was put off until it ends (@error_work runs it)
  * @unbound_layout: every exportable BAR shared, built at create
  * @layout: @unbound_layout while no provider holds the TDI, else the last
  *	report's layout (an empty one before the first report)
@@ -221,6 +225,7 @@ struct tdi_dmabuf_tdi {
 	struct tdi_dmabuf_provider *provider;
 	bool put_binding;
 	bool mmio_lost;
+	bool unbind_deferred;
 	struct tdi_dmabuf_layout *unbound_layout;
 	struct tdi_dmabuf_layout *layout;
 	struct list_head dmabufs;

@@ -62,7 +62,11 @@
  *   revoked stays revoked). Memory decode also counts as off while a PCI
  *   reset (also one not requested through VFIO, e.g. through sysfs) or AER
  *   error recovery of the device runs, from the revoke until the PCI core
- *   has restored the device.
+ *   has restored the device. Such a reset or recovery of a bound TDI waits
+ *   only for the revocation: the provider is unbound once the PCI core is
+ *   done (until then the TDI is in ERROR, held by the provider, as after a
+ *   failed unbind), and the first ioctl after that finds it unbound. A
+ *   recovery that fails leaves that to UNBIND or the close.
  * - Any error (provider error, device reset, memory decode off, a bind
  *   failing half-way, unbind) revokes every open DMA-BUF of the device:
  *   importers are told to drop their mappings, new attachments/mappings fail,

@@ -7,10 +7,11 @@
  *    has revoked both DMA-BUFs and unbound the provider: state error, cause
  *    reset;
  *  - a reset through sysfs (behind vfio-pci) revokes both the same way,
- *    and new DMA-BUFs can be had once it is done;
+ *    the provider is unbound once the reset is done, and new DMA-BUFs can
+ *    be had then;
  *  - a non-fatal AER error injected by the host into the PF's root port
- *    reaches the driver's error_detected(): both DMA-BUFs revoked, the
- *    provider unbound, state error, cause reset.
+ *    reaches the driver's error_detected(): both DMA-BUFs revoked, state
+ *    error, cause reset, and the provider unbound once the recovery ended.
  * After each, UNBIND and BIND again work. At exit the PF is unbound.
  */
 #include <time.h>
@@ -49,6 +50,29 @@ static int wait_not_run(int dev, int secs)
 		nanosleep(&ts, NULL);
 	}
 	return s;
+}
+
+/*
+ * Wait for the end of an error recovery: GET_DMABUF fails with EIO until
+ * ->resume(). Every ioctl first runs the work the recovery left behind (the
+ * provider's unbind), so once one succeeded the next one finds it done.
+ */
+static int wait_recovered(int dev, int secs)
+{
+	struct timespec ts = { 0, 100 * 1000 * 1000 };
+	int i, fd;
+
+	for (i = 0; i < secs * 10; i++) {
+		fd = tdi_get_dmabuf(dev, 0, TDI_DMABUF_KIND_SHARED, NULL);
+		if (fd >= 0) {
+			close(fd);
+			return 0;
+		}
+		if (errno != EIO)
+			return -1;
+		nanosleep(&ts, NULL);
+	}
+	return -1;
 }
 
 /* BIND and open a shared and a private DMA-BUF. */
@@ -149,6 +173,9 @@ int main(void)
 		   x);
 		ok(wait_not_run(e.dev, 10) == TDI_DMABUF_STATE_ERROR,
 		   "the error reached the driver: the TDI left run");
+		/* The provider is unbound once the PCI core is done. */
+		ok(wait_recovered(e.dev, 10) == 0,
+		   "a shared DMA-BUF again once the recovery ended");
 		expect_revoked(&e, shared, private, unbinds, "after the AER error");
 	}
 	/* Recovery ends with ->resume(), right after the error was handled. */
