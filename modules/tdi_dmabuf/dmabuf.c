@@ -56,16 +56,13 @@ MODULE_IMPORT_NS("DMA_BUF");
 #define TDI_DMABUF_SG_MAX	SZ_1G
 
 /**
- * struct tdi_dmabuf_buf_frag - one fragment of a DMA-BUF
- * @phys: host physical address
- * @len: length in bytes
+ * struct tdi_dmabuf_buf_frag - one fragment of a DMA-BUF (its host physical
+ *	range is the same entry of struct tdi_dmabuf_buf.vecs)
  * @bar_offset: offset in the BAR
  * @buf_offset: offset in the DMA-BUF
  * @flags: TDI_DMABUF_RANGE_*
  */
 struct tdi_dmabuf_buf_frag {
-	phys_addr_t phys;
-	u64 len;
 	u64 bar_offset;
 	u64 buf_offset;
 	u32 flags;
@@ -83,6 +80,8 @@ struct tdi_dmabuf_buf_frag {
  *	dmabuf->resv, read by the revoke's wait without it)
  * @unmap_wq: woken when @nr_mapped drops to 0
  * @owner: the VMM's token of a private DMA-BUF (set before its fd exists)
+ * @vecs: host physical range of each fragment, as the kernel's p2p mapping
+ *	helpers take them (@nr entries, fixed at export)
  * @nr: entries in @frags
  * @frags: the fragments, in BAR order
  */
@@ -96,6 +95,7 @@ struct tdi_dmabuf_buf {
 	bool revoked;
 	atomic_t nr_mapped;
 	wait_queue_head_t unmap_wq;
+	struct phys_vec *vecs;
 	unsigned int nr;
 	struct tdi_dmabuf_buf_frag frags[] __counted_by(nr);
 };
@@ -202,8 +202,6 @@ static struct sg_table *tdi_dmabuf_map(struct dma_buf_attachment *attach,
 	struct tdi_dmabuf_buf *buf = attach->dmabuf->priv;
 	struct tdi_dmabuf_tdi *tdi = buf->tdi;
 	struct tdi_dmabuf_sgt *map;
-	struct phys_vec *ranges;
-	unsigned int i;
 	int ret;
 
 	dma_resv_assert_held(attach->dmabuf->resv);
@@ -216,16 +214,9 @@ static struct sg_table *tdi_dmabuf_map(struct dma_buf_attachment *attach,
 		return ERR_PTR(-EOPNOTSUPP);
 
 	map = kzalloc(sizeof(*map), GFP_KERNEL);
-	ranges = kvcalloc(buf->nr, sizeof(*ranges), GFP_KERNEL);
-	if (!map || !ranges) {
-		ret = -ENOMEM;
-		goto err_free;
-	}
-	for (i = 0; i < buf->nr; i++) {
-		ranges[i].paddr = buf->frags[i].phys;
-		ranges[i].len = buf->frags[i].len;
-	}
-	map->mapped = tdi->ops->p2p_map(tdi, buf->bar, attach, ranges, buf->nr,
+	if (!map)
+		return ERR_PTR(-ENOMEM);
+	map->mapped = tdi->ops->p2p_map(tdi, buf->bar, attach, buf->vecs, buf->nr,
 					attach->dmabuf->size, dir);
 	if (IS_ERR(map->mapped)) {
 		ret = PTR_ERR(map->mapped);
@@ -240,12 +231,10 @@ static struct sg_table *tdi_dmabuf_map(struct dma_buf_attachment *attach,
 		tdi->ops->p2p_unmap(tdi, attach, map->mapped, dir);
 		goto err_free;
 	}
-	kvfree(ranges);
 	atomic_inc(&buf->nr_mapped);
 	return &map->sgt;
 
 err_free:
-	kvfree(ranges);
 	kfree(map);
 	return ERR_PTR(ret);
 }
@@ -277,10 +266,11 @@ static vm_fault_t tdi_dmabuf_fault(struct vm_fault *vmf)
 		goto out;
 	for (i = 0; i < buf->nr; i++) {
 		const struct tdi_dmabuf_buf_frag *f = &buf->frags[i];
+		const struct phys_vec *v = &buf->vecs[i];
 
-		if (off >= f->buf_offset && off - f->buf_offset < f->len) {
+		if (off >= f->buf_offset && off - f->buf_offset < v->len) {
 			ret = vmf_insert_pfn(vma, vmf->address,
-					     PHYS_PFN(f->phys + off - f->buf_offset));
+					     PHYS_PFN(v->paddr + off - f->buf_offset));
 			break;
 		}
 	}
@@ -339,6 +329,7 @@ static void tdi_dmabuf_release(struct dma_buf *dmabuf)
 	tdi->nr_dmabufs--;
 	mutex_unlock(&tdi->lock);
 	tdi_dmabuf_tdi_put(tdi);
+	kvfree(buf->vecs);
 	kvfree(buf);
 }
 
@@ -418,8 +409,8 @@ int tdi_dmabuf_private_ranges(struct dma_buf_attachment *attach,
 	if (cap < buf->nr)
 		return -ENOSPC;
 	for (i = 0; i < buf->nr; i++) {
-		ranges[i].phys = buf->frags[i].phys;
-		ranges[i].len = buf->frags[i].len;
+		ranges[i].phys = buf->vecs[i].paddr;
+		ranges[i].len = buf->vecs[i].len;
 		ranges[i].offset = buf->frags[i].buf_offset;
 	}
 	return 0;
@@ -586,6 +577,11 @@ struct dma_buf *tdi_dmabuf_export(struct tdi_dmabuf_tdi *tdi, u32 bar,
 	buf = kvzalloc(struct_size(buf, frags, n), GFP_KERNEL);
 	if (!buf)
 		return ERR_PTR(-ENOMEM);
+	buf->vecs = kvcalloc(n, sizeof(*buf->vecs), GFP_KERNEL);
+	if (!buf->vecs) {
+		kvfree(buf);
+		return ERR_PTR(-ENOMEM);
+	}
 	buf->nr = n;
 	atomic_set(&buf->nr_mapped, 0);
 	init_waitqueue_head(&buf->unmap_wq);
@@ -598,8 +594,8 @@ struct dma_buf *tdi_dmabuf_export(struct tdi_dmabuf_tdi *tdi, u32 bar,
 		if (f->bar != bar ||
 		    !!(f->flags & TDI_DMABUF_RANGE_PRIVATE) != private)
 			continue;
-		buf->frags[n].phys = tdi->bars[bar].start + f->offset;
-		buf->frags[n].len = f->len;
+		buf->vecs[n].paddr = tdi->bars[bar].start + f->offset;
+		buf->vecs[n].len = f->len;
 		buf->frags[n].bar_offset = f->offset;
 		buf->frags[n].buf_offset = size;
 		buf->frags[n].flags = f->flags;
@@ -613,6 +609,7 @@ struct dma_buf *tdi_dmabuf_export(struct tdi_dmabuf_tdi *tdi, u32 bar,
 	exp_info.priv = buf;
 	dmabuf = dma_buf_export(&exp_info);
 	if (IS_ERR(dmabuf)) {
+		kvfree(buf->vecs);
 		kvfree(buf);
 		return dmabuf;
 	}
@@ -663,7 +660,7 @@ int tdi_dmabuf_buf_ranges(struct tdi_dmabuf_tdi *tdi, struct dma_buf *dmabuf,
 		return -ENOSPC;
 	for (i = 0; i < buf->nr; i++) {
 		ranges[i].offset = buf->frags[i].bar_offset;
-		ranges[i].length = buf->frags[i].len;
+		ranges[i].length = buf->vecs[i].len;
 		ranges[i].dmabuf_offset = buf->frags[i].buf_offset;
 		ranges[i].bar = buf->bar;
 		ranges[i].flags = buf->frags[i].flags;
