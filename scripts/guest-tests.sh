@@ -133,7 +133,12 @@ guest_kernel() {
 	qrc=$?
 	log "guest $name: boot and tests took $(($(date +%s) - start)) s (qemu status $qrc${QEMU_BOOT_RETRIED:+, booted twice})"
 	grep -a '^# cchost runner:' "$logf" | sed "s/^# cchost runner:/[cchost] guest $name:/" >&2
-	[ "$qrc" -eq 124 ] && log "guest $name: QEMU killed after $tqemu s"
+	if [ "$qrc" -eq 124 ]; then
+		log "guest $name: QEMU killed after $tqemu s"
+		# Where the vCPUs of the hung guest were (qemu_boot).
+		grep -a 'vCPU sample' "${logf%.log}.host.log" 2>/dev/null |
+			sed "s/^/[cchost] guest $name: /" >&2 || :
+	fi
 
 	qemu_collect "$name" "$logf" "$QEMU_BOOT_RETRIED" || rc=1
 	if qemu_scan_log "$logf"; then

@@ -110,6 +110,19 @@ kernel_image() {
 	esac
 }
 
+# System.map of KVER (names the vCPU samples of a hung guest), or nothing.
+kernel_system_map() {
+	local image m
+
+	image=$(kernel_image "$1")
+	for m in "/boot/System.map-$1" "$(dirname "$image")/../../../System.map" \
+		"$(kernel_moddir "$1")/usr/lib/modules/$1/System.map" \
+		"$(kernel_moddir "$1")/lib/modules/$1/System.map"; do
+		[ -r "$m" ] && { echo "$m"; return 0; }
+	done
+	return 0
+}
+
 kernel_moddir() {
 	case $(_kernel_suite "$1") in
 	host) echo "/" ;;

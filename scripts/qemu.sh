@@ -249,16 +249,23 @@ qemu_initramfs() {
 }
 
 qemu_boot() {
-	local kver=$1 initrd=$2 logf=$3 image rc run hostpid i
+	local kver=$1 initrd=$2 logf=$3 image rc run hostpid i tmo
 	shift 3
 
 	image=$(kernel_image "$kver")
 	[ -r "$image" ] || { log "no kernel image for $kver ($image)"; return 1; }
+	tmo=${CCHOST_QEMU_TIMEOUT:-900}
 	mkdir -p "$(dirname "$logf")"
 	# Sockets in a short private directory (unix socket paths are limited).
 	cchost_mktemp run -d /tmp/cchost-qemu.XXXXXX || return 1
+	# A guest still running a minute before its timeout (half-way through
+	# a short one) gets its vCPUs sampled (host log, "vCPU sample"), named
+	# from its System.map where the kernel has a real one (Debian's is a
+	# placeholder: raw addresses, which nokaslr keeps those of the
+	# kernel's /proc/kallsyms).
 	python3 "$CCHOST_ROOT/tests/guest/runner/host-requests.py" "$run/host.sock" \
-		"$run/qmp.sock" "${logf%.log}.host.log" "$((${CCHOST_QEMU_TIMEOUT:-900} + 30))" &
+		"$run/qmp.sock" "${logf%.log}.host.log" "$((tmo + 30))" \
+		"$((tmo - (tmo / 2 < 60 ? tmo / 2 : 60)))" "$(kernel_system_map "$kver")" &
 	hostpid=$!
 	# A background job ignores SIGINT: on Ctrl-C it is killed here.
 	cchost_at_exit "kill $hostpid 2>/dev/null"
@@ -275,7 +282,7 @@ qemu_boot() {
 		return 1
 	fi
 	# shellcheck disable=SC2086
-	set -- timeout --foreground -k 10 "${CCHOST_QEMU_TIMEOUT:-900}" \
+	set -- timeout --foreground -k 10 "$tmo" \
 		qemu-system-x86_64 -machine q35 -accel tcg -cpu max,-erms -smp 2 \
 		-m "${CCHOST_QEMU_MEM:-6G}" -nographic -no-reboot -net none \
 		-device intel-iommu,intremap=off -device edu \
@@ -284,7 +291,7 @@ qemu_boot() {
 		-chardev "socket,id=cchost-host,path=$run/host.sock" \
 		-serial stdio -serial chardev:cchost-host \
 		-kernel "$image" -initrd "$initrd" \
-		-append "console=ttyS0 panic=-1 loglevel=5 $QEMU_RESERVED_MEMMAP intel_iommu=on cchost.timeout=${CCHOST_TEST_TIMEOUT:-120} $* ${CCHOST_QEMU_APPEND:-}"
+		-append "console=ttyS0 panic=-1 loglevel=5 nokaslr $QEMU_RESERVED_MEMMAP intel_iommu=on cchost.timeout=${CCHOST_TEST_TIMEOUT:-120} $* ${CCHOST_QEMU_APPEND:-}"
 	if [ "${CCHOST_QEMU_ECHO:-0}" = 1 ]; then
 		"$@" < /dev/null 2>&1 | tr -d '\r' | tee "$logf"
 		rc=${PIPESTATUS[0]}

@@ -300,6 +300,31 @@ hrc=$?
 expect "heartbeat: a 2.5 s step prints 2 lines at 1 s intervals and keeps its status (3, got $hrc)" \
 	eval '[ "$(grep -c "^\[cchost\] silent step: still running ([12] s)$" <<<"$hb")" = 2 ] && [ $hrc = 3 ]'
 
+# --- 1b. a guest still running near its timeout gets its vCPUs sampled ------
+
+# What the monitor's "info registers -a" prints (QEMU 7.2), one vCPU halted
+# in the idle loop, one spinning in a kernel function, and a System.map.
+printf '%s\n' 'CPU#0' 'RAX=0000000000000000 RBX=0000000000000000' \
+	'RIP=ffffffff81a01234 RFL=00000246 [---Z-P-] CPL=0 II=0 A20=1 SMM=0 HLT=1' \
+	'CS =0010 0000000000000000 ffffffff 00af9b00 DPL=0 CS64 [-RA]' \
+	'CPU#1' 'RAX=0000000000000001 RBX=0000000000000000' \
+	'RIP=ffffffff81234568 RFL=00000002 [-------] CPL=0 II=0 A20=1 SMM=0 HLT=0' \
+	'CPU#2' 'RIP=00007f0000001000 RFL=00000202 [-------] CPL=3 II=0 A20=1 SMM=0 HLT=0' \
+	> "$scratch/regs.txt"
+printf '%s\n' 'ffffffff81000000 T _stext' 'ffffffff81234500 t spin_here' \
+	'ffffffff81234600 D some_data' 'ffffffff81a01200 T default_idle' > "$scratch/System.map"
+sampled=$(python3 - "$CCHOST_ROOT/tests/guest/runner/host-requests.py" "$scratch" <<'PY'
+import importlib.util, sys
+spec = importlib.util.spec_from_file_location('hr', sys.argv[1])
+hr = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(hr)
+table = hr.load_map(sys.argv[2] + '/System.map')
+print(hr.describe_cpus(open(sys.argv[2] + '/regs.txt').read(), table))
+PY
+)
+expect "vCPU samples: each vCPU named from System.map, halted and user mode told ($sampled)" \
+	eval '[ "$sampled" = "CPU0 0xffffffff81a01234 default_idle+0x34, halted | CPU1 0xffffffff81234568 spin_here+0x68 | CPU2 0x7f0000001000 user" ]'
+
 # --- 2. one guest boot: failing test, bad exit, hang, kernel splat -------------
 
 if [ $guest = 1 ]; then
@@ -339,6 +364,18 @@ if [ $guest = 1 ]; then
 		# The guest's own report only matters when an expectation failed.
 		[ $rc = "$rc_before" ] || sed 's/^/    /' "$scratch/guest.out"
 	fi
+
+	# A guest that never finishes: killed at its timeout, its vCPUs
+	# sampled half-way (both idle here: the test sleeps).
+	CCHOST_RESULTS=$scratch/hang.res CCHOST_TEST_TIMEOUT=600 CCHOST_QEMU_TIMEOUT=60 \
+		"$CCHOST_ROOT/scripts/guest-tests.sh" --kernel "$kver" --name "harness-hang-$kver" \
+		--tests "$CCHOST_ROOT/tests/harness/guest" --suite harness/30-hang \
+		> "$scratch/hang.out" 2>&1
+	expect "hung guest: killed at its timeout, 5 samples of both vCPUs in the run output" \
+		eval 'grep -q "QEMU killed after 60 s" "$scratch/hang.out" &&
+		      [ "$(grep -cE "vCPU sample [1-5]: CPU0 0x[0-9a-f]+ .* [|] CPU1 0x[0-9a-f]+ " \
+			"$scratch/hang.out")" = 5 ] &&
+		      grep -q "^FAIL guest harness-hang-$kver runner: did not finish" "$scratch/hang.res"'
 fi
 
 # --- 2a. Ctrl-C during a guest boot leaves no QEMU, service or directory -----
