@@ -97,6 +97,21 @@ static uint64_t now_ms(void)
 	return ts.tv_sec * 1000ULL + ts.tv_nsec / 1000000;
 }
 
+/*
+ * The runner prints a test's output only once it ended: the kernel's log
+ * carries the seed of a run that hangs the guest.
+ */
+static void kmsg_seed(void)
+{
+	FILE *f = fopen("/dev/kmsg", "w");
+
+	if (!f)
+		return;
+	fprintf(f, "cchost-stress: seed=%lu duration=%us threads=%u\n", seed, duration,
+		nthreads);
+	fclose(f);
+}
+
 static void read_cmdline(void)
 {
 	static const char sep[] = { ' ', '\n', 0 };
@@ -2400,6 +2415,7 @@ int main(void)
 	magic16 = (0x8000ULL | (seed & 0x7fff)) << 48;
 	printf("# seed=%lu duration=%us threads=%u\n", seed, duration, nthreads);
 	printf("# reproduce: make stress SEED=%lu DURATION=%u\n", seed, duration);
+	kmsg_seed();
 	install_handlers();
 	signal(SIGPIPE, SIG_IGN);
 
