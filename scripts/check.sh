@@ -3,8 +3,9 @@
 #
 # make check: every test of the project, in order. A failing step does not
 # stop the later ones. Each step records PASS/FAIL lines in $CCHOST_RESULTS
-# (reset here); the last line printed is exactly "N passed, N failed" and the
-# exit status is non-zero if anything failed.
+# (reset here; unless set by the caller, a private file copied to the cache's
+# results.txt at the end); the last line printed is exactly "N passed, N
+# failed" and the exit status is non-zero if anything failed.
 #
 #   deps         scripts/deps.sh (run by make before this script)
 #   build        scripts/build-matrix.sh: both modules, W=1, every kernel
@@ -20,9 +21,21 @@
 # CHECK_STEPS="build guest" limits the run to the named steps.
 
 set -u
+given_results=${CCHOST_RESULTS:-}
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
+# Unless the caller named one, the run records into a file of its own:
+# scripts started beside it (a kunit.sh, a guest run) record into the shared
+# default file, and their results must not count here. The run's results
+# are copied there at the end.
+shared_results=
+if [ -z "$given_results" ]; then
+	shared_results=$CCHOST_RESULTS
+	mkdir -p "$CCHOST_CACHE"
+	cchost_mktemp CCHOST_RESULTS "$CCHOST_CACHE/results.check.XXXXXX" || exit 1
+	export CCHOST_RESULTS
+fi
 : > "$CCHOST_RESULTS"
 cd "$CCHOST_ROOT" || exit 1
 
@@ -124,5 +137,6 @@ printf '%s\n' "${timings[@]}"
 printf 'total    %5d s\n' $(($(date +%s) - total_start))
 passed=$(grep -c '^PASS ' "$CCHOST_RESULTS")
 failed=$(grep -c '^FAIL ' "$CCHOST_RESULTS")
+[ -z "$shared_results" ] || cp "$CCHOST_RESULTS" "$shared_results"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

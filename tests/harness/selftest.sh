@@ -256,6 +256,24 @@ for s in "$CCHOST_ROOT"/scripts/*.sh "$CCHOST_ROOT"/tests/harness/selftest.sh; d
 done
 expect "scripts/check.sh --help names its steps" eval 'CCHOST_CACHE=$hcache "$CCHOST_ROOT/scripts/check.sh" --help | grep -q "^  harness "'
 
+# --- 1c2. make check counts only its own results ----------------------------
+
+# A script started beside make check records into the cache's shared
+# results.txt; it writes there the whole time check.sh runs (an unknown
+# step: one FAIL of its own), and none of it may count.
+icache=$scratch/iso-cache
+mkdir -p "$icache"
+(while :; do echo "FAIL an intruder" >> "$icache/results.txt"; done) &
+ipid=$!
+iout=$(env -u CCHOST_RESULTS CCHOST_CACHE="$icache" CHECK_STEPS=no-such-step \
+	"$CCHOST_ROOT/scripts/check.sh" 2>&1 < /dev/null)
+kill "$ipid"
+wait "$ipid" 2> /dev/null
+expect "make check counts only its own results, then leaves them in the cache ($(tail -n 1 <<<"$iout"))" \
+	eval '[ "$(tail -n 1 <<<"$iout")" = "0 passed, 1 failed" ] &&
+	      grep -qx "FAIL unknown check step: no-such-step" "$icache/results.txt" &&
+	      [ -z "$(ls "$icache" | grep results.check)" ]'
+
 # --- 1d. Ctrl-C: temporary files and undo steps -----------------------------
 
 # A script that registers a temporary directory and an undo step, then waits
