@@ -179,23 +179,26 @@ static int __tdi_dmabuf_provider_unbind(struct tdi_dmabuf_tdi *tdi)
 }
 
 /*
- * Unbind now or, inside a PCI reset or error recovery (mmio_lost), once the
- * PCI core is done (tdi_dmabuf_tdi_mmio_back() queues it). The provider's
- * unbind may talk to the device (a TSM's STOP_INTERFACE over DOE) and take
- * seconds: that must not hold up the reset, which runs under the device
- * lock, nor the AER recovery of every device below the port, and a device
- * whose link is down would not answer anyway. Meanwhile the provider holds
- * the TDI and its private pages stay unreachable, as after a failed unbind.
+ * Once a revocation is complete: unbind, and the unbound layout applies if
+ * the provider let go. Inside a PCI reset or error recovery (mmio_lost) the
+ * unbind waits until the PCI core is done (tdi_dmabuf_tdi_mmio_back()
+ * queues it). The provider's unbind may talk to the device (a TSM's
+ * STOP_INTERFACE over DOE) and take seconds: that must not hold up the
+ * reset, which runs under the device lock, nor the AER recovery of every
+ * device below the port, and a device whose link is down would not answer
+ * anyway. Meanwhile the provider holds the TDI and its private pages stay
+ * unreachable, as after a failed unbind.
  */
-static int __tdi_dmabuf_provider_unbind_or_defer(struct tdi_dmabuf_tdi *tdi)
+static void __tdi_dmabuf_provider_let_go(struct tdi_dmabuf_tdi *tdi)
 {
 	lockdep_assert_held(&tdi->lock);
 	if (tdi->provider && tdi->mmio_lost) {
 		tdi->unbind_deferred = true;
 		trace_tdi_dmabuf_step(tdi->dev, "provider_unbind_deferred", 0);
-		return -EINPROGRESS;
+		return;
 	}
-	return __tdi_dmabuf_provider_unbind(tdi);
+	if (!__tdi_dmabuf_provider_unbind(tdi))
+		__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
 }
 
 static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
@@ -207,8 +210,8 @@ static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 	ret = __tdi_dmabuf_tdi_revoke_all(tdi, cause);
 	if (tdi->state == TDI_DMABUF_STATE_ERROR && tdi->provider) {
 		/* An unbind failed earlier: the provider's error retries it. */
-		if (!ret && !__tdi_dmabuf_provider_unbind_or_defer(tdi))
-			__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+		if (!ret)
+			__tdi_dmabuf_provider_let_go(tdi);
 		return ret;
 	}
 	if (tdi->state != TDI_DMABUF_STATE_LOCKED &&
@@ -220,8 +223,8 @@ static int __tdi_dmabuf_tdi_fail(struct tdi_dmabuf_tdi *tdi, u32 cause, int err)
 	 * provider let go, the report's layout stays: its private pages are
 	 * still private.
 	 */
-	if (!ret && !__tdi_dmabuf_provider_unbind_or_defer(tdi))
-		__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+	if (!ret)
+		__tdi_dmabuf_provider_let_go(tdi);
 	tdi->cause = cause;
 	__tdi_dmabuf_set_state(tdi, TDI_DMABUF_STATE_ERROR);
 	tdi->error = err < 0 ? -err : err;
@@ -322,9 +325,8 @@ static void tdi_dmabuf_error_work(struct work_struct *work)
 	if (tdi->unbind_deferred && !tdi->mmio_lost) {
 		tdi->unbind_deferred = false;
 		/* A failure leaves the TDI held in ERROR: UNBIND retries. */
-		if (!__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_RESET) &&
-		    !__tdi_dmabuf_provider_unbind(tdi))
-			__tdi_dmabuf_set_layout(tdi, tdi->unbound_layout);
+		if (!__tdi_dmabuf_tdi_revoke_all(tdi, TDI_DMABUF_CAUSE_RESET))
+			__tdi_dmabuf_provider_let_go(tdi);
 	}
 	tdi_dmabuf_unlock(tdi);
 }
