@@ -335,6 +335,10 @@ qemu_unsplice() {
 	perl -0777 -pe '1 while s/([^\n])\[ *[0-9]+\.[0-9]+\] [^\n]*\n/$1/' "$1"
 }
 
+# A test may have started: a runner protocol line, even one cut short, or
+# the copy of its first begin marker the runner has the kernel print.
+QEMU_STARTED_RE='@@cchost|cchost-runner: tests started'
+
 # Kernel messages of a guest that could not run its /init: the initramfs
 # (ours) is broken, booting it again would not help.
 QEMU_NO_INIT_RE='Initramfs unpacking failed|No working init found|Failed to execute /init|'\
@@ -359,8 +363,7 @@ qemu_early_death() {
 
 	case $st in 0|124|137) ;; *) return 1 ;; esac
 	[ -f "$logf" ] || return 1
-	# Any protocol line, even one cut short, means a test may have started.
-	grep -aq -e '@@cchost' -e 'cchost-runner: tests started' "$logf" && return 1
+	grep -aqE "$QEMU_STARTED_RE" "$logf" && return 1
 	grep -aqE "$QEMU_KMSG_RE.*($QEMU_NO_INIT_RE)" "$logf" && return 1
 	why=$(grep -aEm1 "$QEMU_KMSG_RE.*($QEMU_SPLAT_RE)" "$logf" |
 		sed -E "s/^.*$QEMU_KMSG_RE//")
@@ -419,9 +422,9 @@ qemu_collect() {
 
 	cchost_mktemp tmp || return 1
 	qemu_unsplice "$logf" | QEMU_RETRIED=${3:-} awk -v kver="$kver" \
-		-v first="${logf##*/}.attempt1" '
+		-v first="${logf##*/}.attempt1" -v started_re="$QEMU_STARTED_RE" '
 	BEGIN { retried = ENVIRON["QEMU_RETRIED"] }
-	/@@cchost/ { started = 1 }
+	$0 ~ started_re { started = 1 }
 	function flush(status,   name) {
 		if (cur == "")
 			return
