@@ -204,6 +204,17 @@ static bool k_revoked(struct kunit *test, struct tdi_dmabuf_tdi *tdi,
 	return revoked;
 }
 
+/* BIND, then a shared DMA-BUF of BAR0; the test ends if either fails. */
+static struct dma_buf *k_bind_shared(struct kunit *test, struct k_ctx *ctx)
+{
+	struct dma_buf *shared;
+
+	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
+	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
+	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	return shared;
+}
+
 /* GET_DMABUF that must fail: its errno. */
 static long k_get_err(struct k_ctx *ctx, u32 bar, u32 kind)
 {
@@ -447,9 +458,7 @@ static void tdi_state_reset_and_decode(struct kunit *test)
 	k_put(shared);
 
 	/* Run: memory decode off revokes, unbinds, enters error. */
-	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
-	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	shared = k_bind_shared(test, ctx);
 	k_mem_off = true;
 	tdi_dmabuf_tdi_fail(ctx->tdi, TDI_DMABUF_CAUSE_MEMORY, -EIO);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
@@ -475,9 +484,7 @@ static void tdi_state_reset_window(struct kunit *test)
 	struct tdi_dmabuf_state st;
 	struct dma_buf *shared;
 
-	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
-	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	shared = k_bind_shared(test, ctx);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_mmio_lost(ctx->tdi, TDI_DMABUF_CAUSE_RESET,
 						       -ECONNRESET), 0);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
@@ -508,9 +515,7 @@ static void tdi_state_reset_defers_unbind(struct kunit *test)
 	struct tdi_dmabuf_state st;
 	struct dma_buf *shared;
 
-	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
-	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	shared = k_bind_shared(test, ctx);
 	KUNIT_EXPECT_EQ(test, tdi_dmabuf_tdi_mmio_lost(ctx->tdi, TDI_DMABUF_CAUSE_RESET,
 						       -ECONNRESET), 0);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
@@ -551,9 +556,7 @@ static void tdi_state_close_unbinds(struct kunit *test)
 	struct k_ctx *ctx = test->priv;
 	struct dma_buf *shared;
 
-	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
-	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	shared = k_bind_shared(test, ctx);
 	tdi_dmabuf_tdi_close(ctx->tdi);
 	KUNIT_EXPECT_TRUE(test, k_revoked(test, ctx->tdi, shared));
 	KUNIT_EXPECT_EQ(test, tdi_fake_calls(k_name, TDI_FAKE_CALL_UNBIND), 1);
@@ -974,9 +977,7 @@ static void tdi_state_revoke_stuck_importer(struct kunit *test)
 	struct sg_table *sgt;
 
 	ctx->tdi->revoke_timeout = msecs_to_jiffies(100);
-	KUNIT_ASSERT_EQ(test, tdi_dmabuf_tdi_bind(ctx->tdi), 0);
-	shared = tdi_dmabuf_tdi_get_dmabuf(ctx->tdi, 0, TDI_DMABUF_KIND_SHARED, O_RDWR);
-	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, shared);
+	shared = k_bind_shared(test, ctx);
 	imp.attach = dma_buf_dynamic_attach(shared, ctx->dev, &k_plain_ops, &imp);
 	KUNIT_ASSERT_NOT_ERR_OR_NULL(test, imp.attach);
 	sgt = k_map(imp.attach);
